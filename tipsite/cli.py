@@ -1,0 +1,62 @@
+"""``tipsite``: operator commands for the site (development server, deployment check)."""
+
+from __future__ import annotations
+
+
+
+from pathlib import Path
+
+import click
+
+from tipsite import keys
+from tipsite.config import load_settings
+from tipsite.errors import ConfigError
+
+DEV_PASSPHRASE = "development"  # a development key only; real keys come from hotline keygen
+
+
+def ensure_dev_keys(public_path: Path, staff_dir: Path) -> None:
+    """Make a development key pair if the site has no public key yet, and say where."""
+    if public_path.exists():
+        return
+    pair = keys.generate()
+    staff_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_path = staff_dir / "centre.key"
+    keys.write_new_file(private_path, keys.private_key_text(pair, DEV_PASSPHRASE, "interactive"),
+                        0o600)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    keys.write_new_file(public_path, keys.public_key_text(pair.public), 0o644)
+    click.echo(
+        f"Made a DEVELOPMENT key pair (fingerprint {pair.fingerprint}).\n"
+        f"  public key (for the site): {public_path}\n"
+        f"  private key (for hotline): {private_path}, passphrase '{DEV_PASSPHRASE}'\n"
+        "  Never use this pair for real tips: make one with 'hotline keygen'."
+    )
+
+
+@click.group()
+def main() -> None:
+    """Operator commands for the Tipsite web site."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def dev(host: str, port: int) -> None:
+    """Serve the site for development, making a development key pair if none exists."""
+    settings = load_settings()
+    ensure_dev_keys(settings.public_key, settings.instance / "dev-staff")
+    from tipsite.app import create_app  # the web side only when serving
+
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Tips go to {settings.inbox}. Read them with:\n"
+        f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} hotline list --inbox {settings.inbox} "
+        f"--key {settings.instance / 'dev-staff' / 'centre.key'}"
+    )
+    app.run(host=host, port=port, debug=False, load_dotenv=False)
+
+

@@ -1,0 +1,97 @@
+"""The sealed envelope: the only form in which a tip is ever stored or moved.
+
+This module is the one place the format is defined; the site seals with it and
+the staff tool opens with it.
+
+Envelope, format version 1 (all integers big-endian)::
+
+    offset  size  field
+    0       4     magic, the ASCII bytes "TIPS"
+    4       1     format version, 1
+    5       8     key id: first 8 bytes of BLAKE2b(public key), see keys.key_id
+    13      ...   nacl.public.SealedBox(public key).encrypt(padded plaintext)
+
+Padded plaintext::
+
+    0       4     n, the length of the plaintext
+    4       n     the plaintext (a payload document, see payload.py)
+    4+n     ...   zero bytes up to the bucket size
+
+Buckets are powers of two from 1 KiB to 64 KiB, then whole multiples of 64 KiB,
+so that the length of an envelope says little about the length of the tip.
+A sealed box needs no sender key: the server can lock, only the centre can open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import nacl.exceptions
+import nacl.public
+
+from tipsite.errors import EnvelopeError
+from tipsite.keys import KEY_ID_BYTES, KeyPair, key_id
+
+MAGIC = b"TIPS"
+VERSION = 1
+HEADER_BYTES = len(MAGIC) + 1 + KEY_ID_BYTES
+LENGTH_BYTES = 4
+MIN_BUCKET = 1024
+LARGE_STEP = 64 * 1024
+MAX_PLAINTEXT = 1024 * 1024  # far above any tip the form allows
+
+
+def bucket_size(length: int) -> int:
+    """The padded size for ``length`` bytes of plaintext plus its length prefix."""
+    needed = length + LENGTH_BYTES
+    if needed > LARGE_STEP:
+        return -(-needed // LARGE_STEP) * LARGE_STEP
+    size = MIN_BUCKET
+    while size < needed:
+        size *= 2
+    return size
+
+
+def pad(plaintext: bytes) -> bytes:
+    """Length-prefix ``plaintext`` and fill with zeros up to its bucket."""
+    if len(plaintext) > MAX_PLAINTEXT:
+        raise EnvelopeError(f"plaintext of {len(plaintext)} bytes is too large to seal")
+    body = len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
+    return body + bytes(bucket_size(len(plaintext)) - len(body))
+
+
+def unpad(padded: bytes) -> bytes:
+    """Undo :func:`pad`; a length that does not fit means the envelope is corrupt."""
+    length = int.from_bytes(padded[:LENGTH_BYTES], "big")
+    if len(padded) < LENGTH_BYTES or LENGTH_BYTES + length > len(padded):
+        raise EnvelopeError("corrupt: the padding does not match the content")
+    return padded[LENGTH_BYTES : LENGTH_BYTES + length]
+
+
+def seal(plaintext: bytes, public_key: nacl.public.PublicKey) -> bytes:
+    """Pad ``plaintext`` and seal it so that only the holder of the private key can read it."""
+    sealed = nacl.public.SealedBox(public_key).encrypt(pad(plaintext))
+    return MAGIC + bytes([VERSION]) + key_id(public_key) + bytes(sealed)
+
+
+def envelope_key_id(envelope: bytes) -> bytes:
+    """The key id an envelope was sealed to, after checking magic and version."""
+    if len(envelope) < HEADER_BYTES or not envelope.startswith(MAGIC):
+        raise EnvelopeError("corrupt or truncated: not a Tipsite envelope")
+    version = envelope[len(MAGIC)]
+    if version != VERSION:
+        raise EnvelopeError(f"unknown envelope version {version} (this tool reads {VERSION})")
+    return envelope[len(MAGIC) + 1 : HEADER_BYTES]
+
+
+def open_envelope(envelope: bytes, keys: Iterable[KeyPair]) -> bytes:
+    """Return the plaintext of ``envelope``, using whichever of ``keys`` it was sealed to."""
+    wanted = envelope_key_id(envelope)
+    pair = next((k for k in keys if k.key_id == wanted), None)
+    if pair is None:
+        raise EnvelopeError(f"sealed to another key (key id {wanted.hex()})")
+    try:
+        padded = nacl.public.SealedBox(pair.private).decrypt(envelope[HEADER_BYTES:])
+    except nacl.exceptions.CryptoError:
+        raise EnvelopeError("corrupt or truncated: the seal does not open") from None
+    return unpad(padded)

@@ -1,0 +1,84 @@
+"""The tip form: field names are a data contract (README, "The tip form")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+
+from tipsite.vocabulary import INDICATORS, RELATION_IDS, RELATIONS, SETTING_IDS, SETTINGS
+
+DESCRIPTION_MAX = 5000
+SHORT_MAX = 500  # location, when, people, vehicles
+CONTACT_MAX = 500
+HONEYPOT = "website"  # bots fill fields with names like this; people never see it
+
+
+def plain_text(form: FlaskForm, field: Field) -> None:
+    """Refuse NUL and other control characters, and bytes that were not UTF-8."""
+    value = field.data or ""
+    if "\ufffd" in value:
+        # Werkzeug turns undecodable bytes into U+FFFD; the text is not what was sent.
+        raise ValidationError(_l("This text contains characters we could not read."))
+    if any(ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) == 127 for ch in value):
+        raise ValidationError(_l("This text contains invisible control characters."))
+
+
+def one_of(allowed: frozenset[str] | set[str]) -> Any:
+    """A validator: the value (or each value of a list) is one of ``allowed``."""
+
+    def check(form: FlaskForm, field: Field) -> None:
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(v not in allowed for v in values if v):
+            raise StopValidation(_l("Please choose one of the options shown."))
+
+    return check
+
+
+def text_field(label: Any, max_length: int, required_message: Any = None) -> Any:
+    """A free-text field of at most ``max_length`` characters, plain text only."""
+    first = DataRequired(message=required_message) if required_message else Optional()
+    too_long = Length(max=max_length, message=_l("Please keep this under %(max)d characters."))
+    return TextAreaField(label, validators=[first, too_long, plain_text])
+
+
+class TipForm(FlaskForm):
+    """What a tipster can tell the centre. Only the first three are required."""
+
+    class Meta:
+        csrf_field_name = "csrf_token"
+
+    setting = RadioField(
+        _l("Where did you see it?"),
+        choices=[(c.id, c.label) for c in SETTINGS],
+        validate_choice=False,
+        validators=[DataRequired(_l("Please choose the kind of place.")), one_of(SETTING_IDS)],
+    )
+    location = text_field(_l("Where is it?"), SHORT_MAX, _l("Please describe where it is."))
+    description = text_field(
+        _l("What did you see?"), DESCRIPTION_MAX, _l("Please tell us what you saw.")
+    )
+    indicators = SelectMultipleField(
+        _l("Signs you noticed"),
+        choices=[(i, INDICATORS[i].label) for i in INDICATORS],
+        validate_choice=False,
+        validators=[Optional(), one_of(set(INDICATORS))],
+    )
+    when = text_field(_l("When, and how often?"), SHORT_MAX)
+    people = text_field(_l("Who did you see?"), SHORT_MAX)
+    vehicles = text_field(_l("Vehicles and companies"), SHORT_MAX)
+    relation = RadioField(
+        _l("How do you know the place?"),
+        choices=[(c.id, c.label) for c in RELATIONS],
+        validate_choice=False,
+        validators=[Optional(), one_of(RELATION_IDS)],
+    )
+    contact = text_field(_l("Your contact details (optional)"), CONTACT_MAX)
+    website = StringField(_l("Leave this field empty"))  # the honeypot, see HONEYPOT
+
+    def is_bot(self) -> bool:
+        """True if the hidden honeypot field was filled in (people never see it)."""
+        return bool((self.website.data or "").strip())

@@ -1,0 +1,182 @@
+"""The pages a tipster sees, and the one route that receives a tip."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from tipsite import envelope, payload
+from tipsite.config import LANGUAGES, Settings
+from tipsite.errors import InboxError, KeyFileError
+from tipsite.forms import TipForm
+from tipsite.inbox import Inbox
+from tipsite.keys import load_public_key
+from tipsite.sanitise import clean_text
+from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
+
+log = logging.getLogger(__name__)
+site = Blueprint("site", __name__, url_prefix="/<lang>")
+
+
+@site.url_value_preprocessor
+def pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    lang = (values or {}).pop("lang", None)
+    if lang not in LANGUAGES:
+        abort(404)
+    g.lang = lang
+
+
+@site.url_defaults
+def add_lang(endpoint: str, values: dict[str, Any]) -> None:
+    values.setdefault("lang", g.get("lang", LANGUAGES[0]))
+
+
+def settings() -> Settings:
+    settings: Settings = current_app.config["TIPSITE"]
+    return settings
+
+
+def show_form(form: TipForm, status: int = 200, problem: str | None = None) -> Any:
+    """The front page with ``form``; after a failure ``problem`` says what went wrong."""
+    return (
+        render_template(
+            "index.html",
+            form=form,
+            problem=problem,
+            settings_choices=SETTINGS,
+            relations=RELATIONS,
+            groups=INDICATOR_GROUPS,
+        ),
+        status,
+    )
+
+
+@site.get("/")
+def index() -> Any:
+    """The front page: who it is for, why it is safe, and the form."""
+    return show_form(TipForm())
+
+
+@site.post("/tip")
+def submit() -> Any:
+    """Receive a tip: validate, clean, seal, store durably, then thank (POST/303)."""
+    form = TipForm()
+    if not form.validate_on_submit():
+        return show_form(form, 400)
+    if form.is_bot():
+        # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
+        return redirect(url_for("site.thanks"), 303)
+    try:
+        public_key = load_public_key(settings().public_key)
+    except KeyFileError:
+        log.error("the public key cannot be read; tips are refused until it is fixed")
+        return show_form(form, 503, problem="closed")
+    document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now())
+    try:
+        Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
+    except InboxError as exc:
+        log.error("a tip could not be stored: %s", exc)  # no content, no client details
+        return show_form(form, 503, problem="storage")
+    # One token, one tip: a replayed form post must not send the tip twice.
+    session.pop("csrf_token", None)
+    return redirect(url_for("site.thanks"), 303)
+
+
+def tip_fields(form: TipForm) -> dict[str, Any]:
+    """The form's values as the payload stores them: plain text, ids for choices."""
+    fields: dict[str, Any] = {name: clean_text(getattr(form, name).data or "")
+                              for name in payload.TEXT_FIELDS}
+    fields["setting"] = form.setting.data
+    fields["relation"] = form.relation.data or ""
+    fields["indicators"] = sorted(set(form.indicators.data or []))
+    return fields
+
+
+@site.get("/thanks")
+def thanks() -> str:
+    """After a tip: what happens next."""
+    return render_template("thanks.html")
+
+
+@site.get("/privacy")
+def privacy() -> str:
+    """What we store and what we never store."""
+    return render_template("privacy.html")
+
+
+@site.get("/signs")
+def signs() -> str:
+    """The signs to look for, grouped, with the one-sign-proves-nothing rule."""
+    return render_template("signs.html", groups=INDICATOR_GROUPS)
+
+
+@site.get("/key")
+def key() -> str:
+    """The fingerprint of the key tips are sealed to, for staff to check."""
+    return render_template("key.html", fingerprint=current_app.config["KEY_FINGERPRINT"])
+
+
+@site.get("/accessibility")
+def accessibility() -> str:
+    """A short accessibility statement, until the centre links its WAS statement."""
+    return render_template("accessibility.html")
+
+
+def choose_language() -> Response:
+    """``/``: pick Danish or English from Accept-Language once, then the URL decides."""
+    lang = request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+    response = redirect(url_for("site.index", lang=lang), 302)
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+def error_page(exc: HTTPException) -> Any:
+    """Every HTTP error as a page in the reader's language, never a traceback."""
+    if "lang" not in g:
+        first = request.path.strip("/").split("/", 1)[0]
+        g.lang = first if first in LANGUAGES else LANGUAGES[0]
+    code = exc.code or 500
+    return render_template("error.html", code=code, title=error_title(code)), code
+
+
+def error_title(code: int) -> str:
+    titles = {
+        400: _("Something in the request was wrong"),
+        404: _("We could not find that page"),
+        405: _("That is not possible here"),
+        413: _("What you sent is too large"),
+        429: _("Too many tips right now"),
+        500: _("Something went wrong on our side"),
+        503: _("The tip form is closed for a moment"),
+    }
+    return titles.get(code, _("Something went wrong"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages and error handlers on ``app``."""
+    app.register_blueprint(site)
+    app.add_url_rule("/", "choose_language", choose_language)
+    app.register_error_handler(HTTPException, error_page)
+    app.register_error_handler(Exception, internal_error)
+
+
+def internal_error(exc: Exception) -> Any:
+    """An unexpected error: log its type only (never the request), show a calm page."""
+    log.error("unexpected %s while serving a request", type(exc).__name__)
+    return error_page(InternalServerError())
