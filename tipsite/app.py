@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, g, request
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tipsite import headers, web
+from tipsite import headers, limits, web
 from tipsite.config import LANGUAGES, ROOT, Settings, instance_secret_key, load_settings
 from tipsite.errors import ConfigError, InboxError, KeyFileError
 from tipsite.inbox import Inbox
@@ -80,8 +81,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     )
     app.config.update(overrides)
     app.session_interface = CsrfOnlySession()
-    app.request_class = Request
     Babel(app, locale_selector=lambda: g.get("lang", LANGUAGES[0]))
+    if settings.proxies:
+        # Trust X-Forwarded-For/-Proto only from the configured number of proxies;
+        # without this a client could choose its own rate-limit key.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
+        )
     headers.init_app(app)
+    limits.init_app(app)
     web.init_app(app)
     return app

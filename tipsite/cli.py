@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 from pathlib import Path
 
 import click
@@ -12,7 +10,8 @@ from tipsite import keys
 from tipsite.config import load_settings
 from tipsite.errors import ConfigError
 
-DEV_PASSPHRASE = "development"  # a development key only; real keys come from hotline keygen
+# A development key only, printed on screen; real keys come from hotline keygen.
+DEV_PASSPHRASE = "development"  # noqa: S105
 
 
 def ensure_dev_keys(public_path: Path, staff_dir: Path) -> None:

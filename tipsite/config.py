@@ -7,6 +7,7 @@ with a message that says what to do (see README, "Configuration").
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from tipsite.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: keys/, templates/, static/
 LANGUAGES = ("da", "en")  # the first is the default; adding one: see README
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Settings:
     instance: Path
     secret_key: str = ""
     accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
+    ratelimits: str = "5 per minute;30 per hour"  # per client (keyed hash of the address)
+    ratelimit_global: str = "60 per minute;600 per hour"  # all clients together (Tor)
+    ratelimit_enabled: bool = True
+    ratelimit_storage: str = "memory://"
+    proxies: int = 0  # trusted reverse proxies in front; 0: ignore X-Forwarded-*
+    onion_address: str = ""  # e.g. "abc…xyz.onion": advertised in Onion-Location
+    staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
 
     def __repr__(self) -> str:  # the secret key never reaches a log
         return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
@@ -48,7 +56,69 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         instance=instance,
         secret_key=env.get("TIPSITE_SECRET_KEY", ""),
         accessibility_url=env.get("TIPSITE_ACCESSIBILITY_URL", "").strip(),
+        ratelimits=_limits(env, "TIPSITE_RATELIMITS", Settings.ratelimits),
+        ratelimit_global=_limits(env, "TIPSITE_RATELIMIT_GLOBAL", Settings.ratelimit_global),
+        ratelimit_enabled=_flag(env, "TIPSITE_RATELIMIT_ENABLED", True),
+        ratelimit_storage=_storage(env.get("TIPSITE_RATELIMIT_STORAGE", "").strip()),
+        proxies=_count(env, "TIPSITE_PROXIES"),
+        onion_address=_onion(env.get("TIPSITE_ONION_ADDRESS", "").strip()),
+        staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
     )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r}: use 1 or 0")
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    value = env.get(name, "").strip() or "0"
+    if not value.isdigit() or int(value) > 5:
+        raise ConfigError(f"{name}={value!r}: give the number of trusted proxies, 0 to 5")
+    return int(value)
+
+
+def _limits(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    from limits import parse_many  # Flask-Limiter's own notation, checked at start
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={value!r} is not a rate limit; write e.g. '5 per minute;30 per hour'"
+        ) from None
+    return value
+
+
+def _storage(value: str) -> str:
+    if not value:
+        return "memory://"
+    if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ConfigError(
+            f"TIPSITE_RATELIMIT_STORAGE={value!r}: use memory:// or redis://host:port"
+        )
+    return value
+
+
+def _onion(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
+        raise ConfigError(
+            f"TIPSITE_ONION_ADDRESS={value!r}: give the v3 onion host name (56 letters + .onion)"
+        )
+    return value
+
+
+def _sha256(value: str) -> str:
+    if value and not re.fullmatch(r"[0-9a-f]{64}", value.lower()):
+        raise ConfigError("TIPSITE_STAFF_TOKEN_SHA256 must be 64 hex digits (sha256sum)")
+    return value.lower()
 
 
 def instance_secret_key(instance: Path) -> str:

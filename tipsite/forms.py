@@ -23,7 +23,7 @@ def plain_text(form: FlaskForm, field: Field) -> None:
     if "\ufffd" in value:
         # Werkzeug turns undecodable bytes into U+FFFD; the text is not what was sent.
         raise ValidationError(_l("This text contains characters we could not read."))
-    if any(ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) == 127 for ch in value):
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
         raise ValidationError(_l("This text contains invisible control characters."))
 
 
@@ -45,7 +45,7 @@ def text_field(label: Any, max_length: int, required_message: Any = None) -> Any
     return TextAreaField(label, validators=[first, too_long, plain_text])
 
 
-class TipForm(FlaskForm):
+class TipForm(FlaskForm):  # type: ignore[misc]
     """What a tipster can tell the centre. Only the first three are required."""
 
     class Meta:

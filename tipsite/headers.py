@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 # Nothing from anywhere but this site; no scripts at all; no framing.
 CSP = (
@@ -30,6 +30,10 @@ def add_headers(response: Response) -> Response:
         h["Cache-Control"] = "no-store"
     if request.is_secure:
         h["Strict-Transport-Security"] = "max-age=63072000"
+    onion = current_app.config["TIPSITE"].onion_address
+    if onion and not request.host.endswith(".onion"):
+        # Tor Browser offers the onion version of the same page.
+        h["Onion-Location"] = f"http://{onion}{request.full_path.rstrip('?')}"
     return response
 
 

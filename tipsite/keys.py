@@ -14,7 +14,8 @@ Two text files, written by ``hotline keygen``:
     # Fingerprint: 3F2A 91C0 5B7E 0D44 A1B2 C3D4 E5F6 0718
     tipsite-private-key-v1 <public key> argon2id <opslimit> <memlimit> <salt> <SecretBox>
 
-(all binary values base64). Lines starting with ``#`` are comments for people; only the key line counts.
+(all binary values base64). Lines starting with ``#`` are comments for people;
+only the key line counts.
 The public key rides along in the private key file, so its fingerprint and key id
 can be read without the passphrase; unlocking checks that the two belong together.
 The private key is locked with a key stretched from the passphrase by Argon2id

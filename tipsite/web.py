@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from tipsite import envelope, payload
+from tipsite import envelope, limits, payload
 from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
 from tipsite.forms import TipForm
@@ -74,6 +74,7 @@ def index() -> Any:
 
 
 @site.post("/tip")
+@limits.limit_submissions
 def submit() -> Any:
     """Receive a tip: validate, clean, seal, store durably, then thank (POST/303)."""
     form = TipForm()
@@ -152,6 +153,9 @@ def error_page(exc: HTTPException) -> Any:
         first = request.path.strip("/").split("/", 1)[0]
         g.lang = first if first in LANGUAGES else LANGUAGES[0]
     code = exc.code or 500
+    if code == 429 and request.endpoint == "site.submit":
+        # Limited before the view ran: show the tipster's text back so nothing is lost.
+        return show_form(TipForm(), 429, problem="busy")
     return render_template("error.html", code=code, title=error_title(code)), code
 
 
@@ -165,7 +169,7 @@ def error_title(code: int) -> str:
         500: _("Something went wrong on our side"),
         503: _("The tip form is closed for a moment"),
     }
-    return titles.get(code, _("Something went wrong"))
+    return str(titles.get(code, _("Something went wrong")))
 
 
 def init_app(app: Flask) -> None:
