@@ -10,7 +10,11 @@ a sign (domain notes, design rule).
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
+from pathlib import Path
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def N_(text: str) -> str:
@@ -118,3 +122,17 @@ def label_of(choices: tuple[Choice, ...] | dict[str, Choice], choice_id: str) ->
     """The English label (msgid) for ``choice_id``, or the id itself if unknown."""
     items = choices.values() if isinstance(choices, dict) else choices
     return next((c.label for c in items if c.id == choice_id), choice_id)
+
+
+def translate(label: str, lang: str) -> str:
+    """``label`` (an English msgid) in ``lang``, from the site's own gettext catalogs.
+
+    Uses the standard library, so the staff tool can show labels in Danish or English
+    without Flask.
+    """
+    if lang == "en":
+        return label
+    catalog = gettext.translation(
+        "messages", localedir=TRANSLATIONS, languages=[lang], fallback=True
+    )
+    return catalog.gettext(label)
