@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -106,7 +111,8 @@ def start_gunicorn(
 ) -> LiveServer:
     """Start ``gunicorn wsgi:app`` from the checkout and wait until it answers."""
     port = port or free_port()
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    # Two workers are enough to prove multi-process behaviour and keep the suite light.
+    full_env = {"WEB_CONCURRENCY": "2", **os.environ, **env, "PYTHONUNBUFFERED": "1"}
     out = log.open("ab")
     process = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra_args, "wsgi:app"],
@@ -144,3 +150,93 @@ def live_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer
     server = start_gunicorn(site_env, tmp_path / "gunicorn.log")
     yield server
     stop_gunicorn(server)
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the form on a page."""
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: str
+
+
+class Visitor:
+    """A tipster's browser without JavaScript: real HTTP, cookies kept, no redirects followed."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url
+        self.headers = headers or {}
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+
+    def request(self, path: str, data: bytes | None = None,
+                headers: dict[str, str] | None = None, method: str | None = None) -> Reply:
+        req = urllib.request.Request(  # noqa: S310 - loopback test server
+            self.base_url + path, data=data, headers={**self.headers, **(headers or {})},
+            method=method,
+        )
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                return Reply(resp.status, resp.headers, resp.read().decode("utf-8", "replace"))
+        except urllib.error.HTTPError as err:
+            return Reply(err.code, err.headers, err.read().decode("utf-8", "replace"))
+
+    def get(self, path: str) -> Reply:
+        return self.request(path)
+
+    def post_form(self, path: str, fields: list[tuple[str, str]]) -> Reply:
+        body = urllib.parse.urlencode(fields).encode()
+        return self.request(
+            path, body, {"Content-Type": "application/x-www-form-urlencoded"}, "POST"
+        )
+
+    def send_tip(self, fields: dict[str, str | list[str]], lang: str = "da") -> Reply:
+        """Open the front page, then post ``fields`` with the page's CSRF token."""
+        token = csrf_token_in(self.get(f"/{lang}/").body)
+        pairs: list[tuple[str, str]] = [("csrf_token", token)]
+        for name, value in fields.items():
+            values = value if isinstance(value, list) else [value]
+            pairs.extend((name, v) for v in values)
+        return self.post_form(f"/{lang}/tip", pairs)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def a_tip(**changes: str | list[str]) -> dict[str, str | list[str]]:
+    """A valid tip, with ``changes`` applied."""
+    tip: dict[str, str | list[str]] = {
+        "setting": "massage_clinic",
+        "location": "Hovedgaden 12, 4000 Roskilde",
+        "description": "Kvinderne ser ud til at sove i klinikken.",
+    }
+    tip.update(changes)
+    return tip
+
+
+def envelopes_in(inbox: Path) -> list[Path]:
+    """The complete envelopes in an inbox's new/ folder."""
+    return sorted((inbox / "new").iterdir()) if (inbox / "new").exists() else []
+
+
+def open_all(inbox: Path, pair: keys.KeyPair) -> list[dict[str, object]]:
+    """Decrypt every envelope in ``inbox`` and return the payload documents."""
+    from tipsite import envelope, payload
+
+    return [
+        payload.read_document(envelope.open_envelope(p.read_bytes(), [pair]))
+        for p in envelopes_in(inbox)
+    ]

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
-from tipsite.vocabulary import INDICATORS, RELATION_IDS, RELATIONS, SETTING_IDS, SETTINGS
+from tipsite.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
 
 DESCRIPTION_MAX = 5000
 SHORT_MAX = 500  # location, when, people, vehicles
@@ -46,14 +46,17 @@ def text_field(label: Any, max_length: int, required_message: Any = None) -> Any
 
 
 class TipForm(FlaskForm):  # type: ignore[misc]
-    """What a tipster can tell the centre. Only the first three are required."""
+    """What a tipster can tell the centre. Only the first three are required.
+
+    Choice fields carry no ``choices``: the templates render them from
+    ``tipsite.vocabulary`` and the ``one_of`` validators check the ids.
+    """
 
     class Meta:
         csrf_field_name = "csrf_token"
 
     setting = RadioField(
         _l("Where did you see it?"),
-        choices=[(c.id, c.label) for c in SETTINGS],
         validate_choice=False,
         validators=[DataRequired(_l("Please choose the kind of place.")), one_of(SETTING_IDS)],
     )
@@ -63,7 +66,6 @@ class TipForm(FlaskForm):  # type: ignore[misc]
     )
     indicators = SelectMultipleField(
         _l("Signs you noticed"),
-        choices=[(i, INDICATORS[i].label) for i in INDICATORS],
         validate_choice=False,
         validators=[Optional(), one_of(set(INDICATORS))],
     )
@@ -72,7 +74,6 @@ class TipForm(FlaskForm):  # type: ignore[misc]
     vehicles = text_field(_l("Vehicles and companies"), SHORT_MAX)
     relation = RadioField(
         _l("How do you know the place?"),
-        choices=[(c.id, c.label) for c in RELATIONS],
         validate_choice=False,
         validators=[Optional(), one_of(RELATION_IDS)],
     )
