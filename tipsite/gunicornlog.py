@@ -1,0 +1,104 @@
+"""gunicorn's logger, made to forget who the clients are (DESIGN invariant 2).
+
+gunicorn writes the peer's address into some of its own messages: a malformed
+request is logged as ``Invalid request from ip=…`` (gunicorn.workers.base,
+``handle_error``, reached by the sync, gthread and async workers), and an
+exception's text may quote a socket address. The access log can print
+addresses, User-Agents and Referers. :class:`ScrubbingLogger` (named in
+``gunicorn.conf.py`` as ``logger_class``):
+
+- runs every record of gunicorn's error and access logs through
+  :class:`AddressScrubber`, which replaces anything that looks like an IPv4 or
+  IPv6 address, in the message and in a traceback, with ``[address]``;
+- blanks the access-log atoms that identify a client (``h``, ``a``, ``f``,
+  ``u``, every request header and environ variable), whatever format is set;
+- sends the app's own Python logging (the ``tipsite`` logger) through the same
+  scrubbed handlers, so there is one log stream with one scrubber.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+REDACTED = "[address]"
+
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# Anything made of hex digits, colons and dots with a colon in it may be IPv6;
+# ipaddress decides, so clock times like 10:19:03 are left alone.
+_IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%\w+)?(?![\w:.])")
+# Access-log atoms that name, describe or locate a client.
+_CLIENT_ATOMS = ("h", "a", "f", "u")
+APP_LOGGER = "tipsite"
+
+
+def scrub(text: str) -> str:
+    """``text`` with every IP address (v4 or v6) replaced by ``[address]``."""
+    return _IPV4.sub(REDACTED, _IPV6_CANDIDATE.sub(_redact_ipv6, text))
+
+
+def _redact_ipv6(match: re.Match[str]) -> str:
+    candidate = match.group(0)
+    address = candidate.rstrip(":")  # "ip=::1: error" ends the address at the last colon
+    try:
+        ipaddress.IPv6Address(address.split("%", 1)[0])
+    except ValueError:
+        return candidate
+    return REDACTED + candidate[len(address) :]
+
+
+class AddressScrubber(logging.Filter):
+    """A handler filter that removes client addresses from each record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place: message, traceback and stack without addresses."""
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            # The formatter reuses exc_text when it is set: give it the scrubbed one.
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = scrub(text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
+        return True
+
+
+class ScrubbingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's Logger whose handlers never print a client's address."""
+
+    def setup(self, cfg: Any) -> None:
+        """Set gunicorn's handlers up, then scrub them and share them with the app."""
+        super().setup(cfg)
+        handlers = [*self.error_log.handlers, *self.access_log.handlers]
+        for handler in handlers:
+            if not any(isinstance(f, AddressScrubber) for f in handler.filters):
+                handler.addFilter(AddressScrubber())
+        self._share_with_app(self.error_log.handlers)
+
+    def _share_with_app(self, handlers: list[logging.Handler]) -> None:
+        """Route the ``tipsite`` logger to gunicorn's (scrubbed) error handlers."""
+        app_log = logging.getLogger(APP_LOGGER)
+        for old in list(app_log.handlers):
+            if getattr(old, "_gunicorn", False):  # from before a configuration reload
+                app_log.removeHandler(old)
+        for handler in handlers:
+            app_log.addHandler(handler)
+        app_log.setLevel(self.loglevel)
+        # Handled here only; Flask sees a handler and adds no unscrubbed one of its own.
+        app_log.propagate = False
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta
+    ) -> dict[str, Any]:
+        """gunicorn's access-log atoms without anything that identifies the client."""
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for name in list(atoms):
+            # Request headers ({…}i) and environ ({…}e) hold addresses, UA, Referer.
+            if name in _CLIENT_ATOMS or name.endswith(("}i", "}e")):
+                atoms[name] = "-"
+        return atoms
