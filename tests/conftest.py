@@ -113,14 +113,14 @@ def start_gunicorn(
     port = port or free_port()
     # Two workers are enough to prove multi-process behaviour and keep the suite light.
     full_env = {"WEB_CONCURRENCY": "2", **os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    out = log.open("ab")
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra_args, "wsgi:app"],
-        cwd=ROOT,
-        env=full_env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *extra_args, "wsgi:app"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log, env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

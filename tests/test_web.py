@@ -224,4 +224,4 @@ def test_inbox_never_holds_plaintext(client: FlaskClient, settings: Settings) ->
     send(client, a_tip(description="UNIKT-ORD-ÆØÅ-42"))
     for path in Path(settings.inbox).rglob("*"):
         if path.is_file():
-            assert "UNIKT".encode() not in path.read_bytes()
+            assert b"UNIKT" not in path.read_bytes()
