@@ -10,6 +10,8 @@ addresses, User-Agents and Referers. :class:`ScrubbingLogger` (named in
 - runs every record of gunicorn's error and access logs through
   :class:`AddressScrubber`, which replaces anything that looks like an IPv4 or
   IPv6 address, in the message and in a traceback, with ``[address]``;
+- cuts the client's own bytes (request line, header name) that gunicorn quotes
+  after ``Invalid request from``: a malformed request may carry anything;
 - blanks the access-log atoms that identify a client (``h``, ``a``, ``f``,
   ``u``, every request header and environ variable), whatever format is set;
 - sends the app's own Python logging (the ``tipsite`` logger) through the same
@@ -35,6 +37,8 @@ _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%\w+)?
 # Access-log atoms that name, describe or locate a client.
 _CLIENT_ATOMS = ("h", "a", "f", "u")
 APP_LOGGER = "tipsite"
+INVALID_REQUEST = "Invalid request from"
+WITHHELD = "[request text withheld]"
 
 
 def scrub(text: str) -> str:
@@ -52,12 +56,20 @@ def _redact_ipv6(match: re.Match[str]) -> str:
     return REDACTED + candidate[len(address) :]
 
 
+def withhold_request_text(message: str) -> str:
+    """Cut what a malformed request said ('GET /…', header names) from gunicorn's warning."""
+    if not message.startswith(INVALID_REQUEST):
+        return message
+    head, quote, _ = message.partition("'")  # gunicorn quotes the client's bytes with '
+    return head + WITHHELD if quote else message
+
+
 class AddressScrubber(logging.Filter):
     """A handler filter that removes client addresses from each record it passes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite ``record`` in place: message, traceback and stack without addresses."""
-        record.msg = scrub(record.getMessage())
+        record.msg = scrub(withhold_request_text(record.getMessage()))
         record.args = None
         if record.exc_info:
             # The formatter reuses exc_text when it is set: give it the scrubbed one.
