@@ -19,6 +19,9 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits.errors import ConfigurationError
+
+from tipsite.errors import ConfigError
 
 ROTATION_SECONDS = 24 * 3600
 
@@ -83,4 +86,11 @@ def init_app(app: Flask) -> None:
     settings = app.config["TIPSITE"]
     app.config.setdefault("RATELIMIT_ENABLED", settings.ratelimit_enabled)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage)
-    limiter.init_app(app)
+    # If Redis goes away, keep receiving tips under per-process limits rather than
+    # answering 500: a lost tip is worse than a looser limit for a while.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as exc:
+        raise ConfigError(f"TIPSITE_RATELIMIT_STORAGE cannot be used: {exc}") from None

@@ -1,0 +1,231 @@
+"""No trace of the tipster: headers, cookies and outside references, on a real gunicorn."""
+
+from __future__ import annotations
+
+import re
+import ssl
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from flask import Flask
+
+from .conftest import KeyFiles, LiveServer, Reply, Visitor, a_tip, start_gunicorn, stop_gunicorn
+
+REQUIRED_CSP = {
+    "default-src": "'none'",
+    "style-src": "'self'",
+    "img-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+}
+ONION = "a" * 56 + ".onion"
+
+
+def assert_private_headers(reply: Reply, page: bool = True) -> None:
+    """The headers every response carries; ``page``: a page that may hold a form or a tip."""
+    csp = dict(
+        (part.split()[0], " ".join(part.split()[1:]))
+        for part in reply.headers["Content-Security-Policy"].split(";") if part.strip()
+    )
+    for directive, value in REQUIRED_CSP.items():
+        assert csp.get(directive) == value, directive
+    assert "script-src" not in csp  # falls back to default-src 'none': no script runs
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Referrer-Policy"] in ("no-referrer", "same-origin")
+    assert "camera=()" in reply.headers["Permissions-Policy"]
+    assert "geolocation=()" in reply.headers["Permissions-Policy"]
+    assert reply.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    if page:
+        assert reply.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in reply.headers  # plain HTTP here
+    assert not re.search(r"\d", reply.headers.get("Server") or "")  # no version detail
+
+
+@pytest.fixture
+def error_server(tmp_path: Path, site_env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A gunicorn with a tiny rate limit, so 429 is one request away."""
+    env = {**site_env, "TIPSITE_RATELIMITS": "1 per hour", "WEB_CONCURRENCY": "1"}
+    server = start_gunicorn(env, tmp_path / "errors.log")
+    yield server
+    stop_gunicorn(server)
+
+
+def test_every_kind_of_response_carries_the_headers(error_server: LiveServer) -> None:
+    visitor = Visitor(error_server.url)
+    front = visitor.get("/da/")
+    assert_private_headers(front)
+    assert_private_headers(visitor.get("/da/privacy"))
+    assert_private_headers(visitor.get("/static/site.css"), page=False)
+    assert_private_headers(visitor.get("/"), page=False)
+    not_found = visitor.get("/da/nowhere")
+    assert not_found.status == 404
+    assert_private_headers(not_found)
+    wrong_method = visitor.request("/da/tip", method="GET")
+    assert wrong_method.status == 405
+    assert_private_headers(wrong_method)
+    too_large = visitor.post_form("/da/tip", [("description", "x" * 200_000)])
+    assert too_large.status == 413
+    assert_private_headers(too_large)
+    assert visitor.send_tip(a_tip()).status == 303
+    limited = visitor.send_tip(a_tip())
+    assert limited.status == 429
+    assert_private_headers(limited)
+
+
+def test_a_500_page_carries_the_headers_and_no_traceback(app: Flask) -> None:
+    def broken() -> str:
+        raise RuntimeError("secret detail of the failure")
+
+    app.add_url_rule("/da/broken", "broken", broken)
+    reply = app.test_client().get("/da/broken")
+    assert reply.status_code == 500
+    body = reply.get_data(as_text=True)
+    assert "secret detail" not in body and "Traceback" not in body
+    assert "70 20 25 50" in body
+    assert reply.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_a_503_when_the_key_vanishes_carries_the_headers(
+    live_server: LiveServer, key_files: KeyFiles
+) -> None:
+    visitor = Visitor(live_server.url)
+    token_page = visitor.get("/da/")
+    key_files.public.rename(key_files.public.with_suffix(".gone"))
+    from .conftest import csrf_token_in
+
+    reply = visitor.post_form("/da/tip", [("csrf_token", csrf_token_in(token_page.body)),
+                                          *a_tip().items()])  # type: ignore[list-item]
+    assert reply.status == 503
+    assert_private_headers(reply)
+    assert "70 20 25 50" in reply.body
+
+
+def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
+    tmp_path: Path, site_env: dict[str, str], key_files: KeyFiles
+) -> None:
+    # Behind one trusted proxy that terminates TLS: X-Forwarded-Proto says https.
+    env = {**site_env, "TIPSITE_PROXIES": "1"}
+    server = start_gunicorn(env, tmp_path / "https.log")
+    try:
+        visitor = Visitor(server.url, {"X-Forwarded-Proto": "https"})
+        front = visitor.get("/da/")
+        assert front.headers["Strict-Transport-Security"].startswith("max-age=")
+        cookie = front.headers["Set-Cookie"]
+        assert "Secure" in cookie
+        # urllib will not send a Secure cookie over http; send it as the browser would.
+        name_value = cookie.split(";", 1)[0]
+        from .conftest import csrf_token_in
+
+        token = csrf_token_in(front.body)
+        reply = visitor.request(
+            "/da/tip",
+            data=__import__("urllib.parse").parse.urlencode(
+                {"csrf_token": token, **a_tip()}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "Cookie": name_value},  # no Referer at all, as with no-referrer
+            method="POST",
+        )
+        assert reply.status == 303
+    finally:
+        stop_gunicorn(server)
+    assert ssl  # TLS itself is nginx's job (deploy/); the app trusts the proxy header
+
+
+def test_onion_location_is_advertised_when_configured(
+    tmp_path: Path, site_env: dict[str, str]
+) -> None:
+    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
+    try:
+        reply = Visitor(server.url).get("/en/privacy")
+        assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
+    finally:
+        stop_gunicorn(server)
+
+
+def test_no_onion_location_without_an_onion_address(live_server: LiveServer) -> None:
+    assert "Onion-Location" not in Visitor(live_server.url).get("/da/").headers
+
+
+# --- cookies -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/da/thanks", "/da/privacy", "/en/signs", "/da/key",
+                                  "/da/accessibility", "/static/site.css", "/da/nowhere"])
+def test_a_page_without_a_form_sets_no_cookie(live_server: LiveServer, path: str) -> None:
+    assert "Set-Cookie" not in Visitor(live_server.url).get(path).headers
+
+
+def test_the_only_cookie_is_the_csrf_session_cookie(live_server: LiveServer) -> None:
+    visitor = Visitor(live_server.url)
+    cookie = visitor.get("/da/").headers.get_all("Set-Cookie")
+    assert cookie is not None and len(cookie) == 1
+    attributes = [a.strip().lower() for a in cookie[0].split(";")]
+    assert attributes[0].startswith("csrf=")
+    assert "httponly" in attributes
+    assert "samesite=strict" in attributes
+    assert not any(a.startswith(("expires", "max-age")) for a in attributes)
+    # The signed value holds the token and nothing else.
+    import base64
+    import json
+
+    payload = cookie[0].split(";")[0].removeprefix("csrf=").split(".")[0]
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert list(data) == ["csrf_token"]
+
+
+def test_after_a_tip_the_cookie_is_only_ever_deleted(live_server: LiveServer) -> None:
+    visitor = Visitor(live_server.url)
+    reply = visitor.send_tip(a_tip())
+    cookies = reply.headers.get_all("Set-Cookie") or []
+    for cookie in cookies:
+        assert cookie.startswith("csrf=;")  # emptied: the token was used up
+    assert not list(visitor.cookies)
+
+
+# --- no outside references -----------------------------------------------------
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href", "action", "srcset", "poster", "data") and value:
+                self.refs.append(value)
+            if name == "style" and value:
+                self.refs.extend(re.findall(r"url\(([^)]*)\)", value))
+
+
+def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) -> None:
+    visitor = Visitor(live_server.url)
+    seen: set[str] = set()
+    queue = ["/da/", "/en/", "/da/nowhere"]
+    outside: list[tuple[str, str]] = []
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        reply = visitor.get(path)
+        if path.endswith(".css"):
+            refs = re.findall(r"url\(([^)]*)\)", reply.body) + re.findall(r"@import", reply.body)
+        else:
+            parser = _Links()
+            parser.feed(reply.body)
+            refs = parser.refs
+        for ref in refs:
+            target = urlparse(urljoin(live_server.url + path, ref.strip("'\"")))
+            if target.scheme == "tel":
+                continue
+            if target.netloc != urlparse(live_server.url).netloc:
+                outside.append((path, ref))
+            elif target.path not in seen and target.path.startswith(("/da/", "/en/", "/static/")):
+                queue.append(target.path)
+    assert outside == []
+    assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
