@@ -14,8 +14,15 @@ from flask import Flask
 
 from tipsite import limits
 
-from .conftest import LiveServer, Visitor, a_tip, envelopes_in, free_port, start_gunicorn, \
-    stop_gunicorn
+from .conftest import (
+    LiveServer,
+    Visitor,
+    a_tip,
+    envelopes_in,
+    free_port,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 @pytest.fixture
