@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .conftest import VENV_BIN, KeyFiles, LiveServer, Visitor, a_tip, envelopes_in
 
-DESCRIPTION = "Kvinderne i klinikken på Østergade sover der om natten 😟 <script>alert('x')</script>"
+TEXT = "Kvinderne i klinikken på Østergade sover der om natten 😟 "
+DESCRIPTION = TEXT + "<script>alert('x')</script>"
 
 
 def test_a_tip_sent_through_the_form_is_read_by_hotline(
@@ -29,7 +30,7 @@ def test_a_tip_sent_through_the_form_is_read_by_hotline(
         capture_output=True, check=True, timeout=60,
     )
     [tip] = json.loads(exported.stdout)
-    assert tip["description"] == "Kvinderne i klinikken på Østergade sover der om natten 😟 alert('x')"
+    assert tip["description"] == TEXT + "alert('x')"  # the markup is gone, the text is not
     assert tip["setting"] == "massage_clinic"
     assert tip["indicators"] == ["A4", "D3"]
     assert tip["id"] and tip["received_at"]
