@@ -1,0 +1,701 @@
+"""``hotline``: the hotline staff's tool for keys and tips (click; never Flask).
+
+Tips reach the staff still sealed, either pulled from the site's staff API into a
+local store or read from a copied inbox folder; they are opened in memory with a
+passphrase-locked private key, shown, triaged and exported. See docs/hotline.md.
+
+Every failure is one ``error:`` line (plus a ``hint:``), exit status non-zero,
+never a traceback; no text from a tip reaches the terminal unescaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from tipsite import exports, keys, reader, shortid
+from tipsite.envelope import envelope_key_id, seal
+from tipsite.errors import EnvelopeError, TipsiteError, WrongPassphrase
+from tipsite.inbox import Inbox, fsync_folder, write_durably
+from tipsite.keyring import KeyEntry, entry_for, find, replace_text
+from tipsite.pull import PullError, StaffClient, check_url, pull
+from tipsite.store import STATUSES, Store, TipState
+from tipsite.terminal import safe
+from tipsite.vocabulary import SETTING_IDS
+
+# Names of environment variables, not secrets:
+ENV_PASSPHRASE = "HOTLINE_PASSPHRASE"  # noqa: S105
+ENV_NEW_PASSPHRASE = "HOTLINE_NEW_PASSPHRASE"  # noqa: S105
+ENV_TOKEN = "HOTLINE_TOKEN"  # noqa: S105 - the name of a variable, not a token
+ENV_STORE = "HOTLINE_STORE"
+ENV_KDF_COST = "HOTLINE_KDF_COST"
+LANGS = ("da", "en")
+EXIT_KEY_MISMATCH = 3  # pull refused: the site's key is not ours (scripts may alert on it)
+LOCATION_WIDTH = 40
+
+
+class Problem(click.ClickException):
+    """A failure shown as ``error:`` and ``hint:`` lines."""
+
+    def __init__(self, message: str, hint: str = "", exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.status = exit_code
+
+    def show(self, file: Any = None) -> None:
+        report(self.message, self.hint)
+
+
+def report(message: str, hint: str = "") -> None:
+    """Print an ``error:`` line (and a ``hint:``) on standard error."""
+    click.echo(f"error: {safe(message, multiline=False)}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+
+
+# --- where things are --------------------------------------------------------
+
+
+def default_store() -> Path:
+    """The store in the user's data folder.
+
+    platformdirs gives the place each system expects (~/.local/share on Linux,
+    ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows): staff
+    laptops are not all Linux.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tipsite-hotline", appauthor=False))
+
+
+def open_store(path: Path | None) -> Store:
+    return Store(path or default_store())
+
+
+def kdf_cost() -> str:
+    """The Argon2id cost for new key files, from HOTLINE_KDF_COST (default moderate)."""
+    cost = os.environ.get(ENV_KDF_COST, "").strip() or keys.DEFAULT_KDF_COST
+    if cost not in keys.KDF_COSTS:
+        raise Problem(f"{ENV_KDF_COST}={cost!r} is not a cost level",
+                      f"use one of: {', '.join(keys.KDF_COSTS)}")
+    return cost
+
+
+# --- passphrases and keys ----------------------------------------------------
+
+
+def ask_secret(prompt: str, confirm: bool = False) -> str:
+    """Ask for a passphrase without echo, on a terminal only."""
+    if not sys.stdin.isatty():
+        # Reading a secret from a pipe would echo nothing useful and hang scripts.
+        raise Problem("no passphrase given (standard input is not a terminal)",
+                      f"set {ENV_PASSPHRASE} (and {ENV_NEW_PASSPHRASE} for a new one) "
+                      "for scripts")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+def ask_new_passphrase(env_name: str, prompt: str) -> str:
+    """A new passphrase from ``env_name`` or asked twice; never empty."""
+    passphrase = os.environ.get(env_name, "")
+    if not passphrase:
+        passphrase = ask_secret(prompt, confirm=True)
+    if not passphrase.strip():
+        raise Problem("the passphrase is empty", "choose a long passphrase of several words")
+    return passphrase
+
+
+def key_entries(store: Store | None, key_files: Sequence[Path]) -> list[KeyEntry]:
+    """Keys given with ``--key`` first, then the store's keyring (one entry per key)."""
+    entries = [entry_for(path) for path in key_files]
+    if store is not None:
+        entries += store.keyring.entries()
+    unique: dict[bytes, KeyEntry] = {}
+    for entry in entries:
+        unique.setdefault(entry.key_id, entry)
+    return list(unique.values())
+
+
+def unlock(entries: Sequence[KeyEntry], wanted: set[bytes]) -> list[keys.KeyPair]:
+    """Unlock the keys in ``entries`` whose ids are in ``wanted``.
+
+    A passphrase that opened one key is tried on the next (most centres use one);
+    HOTLINE_PASSPHRASE is the only one tried when it is set.
+    """
+    from_env = os.environ.get(ENV_PASSPHRASE, "")
+    known = [from_env] if from_env else []
+    pairs = []
+    for entry in entries:
+        if entry.key_id not in wanted:
+            continue  # an old key no tip here needs: do not pay its Argon2id cost
+        pair = _try_passphrases(entry, known)
+        if pair is None and from_env:
+            raise WrongPassphrase(f"wrong passphrase for {entry.path}")
+        tries = 0
+        while pair is None:
+            tries += 1
+            passphrase = ask_secret(f"Passphrase for key {entry.fingerprint}")
+            pair = _try_passphrases(entry, [passphrase])
+            if pair is not None:
+                known.append(passphrase)
+            elif tries == 3:
+                raise WrongPassphrase(f"wrong passphrase for {entry.path}")
+            else:
+                click.echo("That passphrase does not open this key; try again.", err=True)
+        pairs.append(pair)
+    return pairs
+
+
+def _try_passphrases(entry: KeyEntry, passphrases: Iterable[str]) -> keys.KeyPair | None:
+    for passphrase in passphrases:
+        try:
+            return keys.load_private_key(entry.path, passphrase)
+        except WrongPassphrase:
+            continue
+    return None
+
+
+# --- where tips come from ----------------------------------------------------
+
+
+@dataclass
+class Source:
+    """The tips a command works on: the local store, or a copied inbox folder."""
+
+    store: Store | None
+    inbox: Inbox | None
+    key_files: Sequence[Path] = field(default_factory=tuple)
+
+    def names(self) -> list[str]:
+        return self.inbox.names() if self.inbox else self._store.names()
+
+    def read(self, name: str) -> bytes:
+        return self.inbox.read(name) if self.inbox else self._store.read(name)
+
+    def states(self) -> dict[str, TipState]:
+        return {} if self.inbox else self._store.states()
+
+    @property
+    def _store(self) -> Store:
+        if self.store is None:
+            raise Problem("this needs the local store")
+        return self.store
+
+    def entries(self) -> list[KeyEntry]:
+        return key_entries(self.store, self.key_files)
+
+    def resolve(self, prefix: str) -> str:
+        return shortid.resolve(prefix, self.names())
+
+    def open(self, names: Sequence[str]) -> tuple[list[reader.Tip], list[reader.Unreadable]]:
+        """Open the tips ``names`` in memory; broken envelopes come back as Unreadable."""
+        sealed = {name: self.read(name) for name in names}
+        wanted = reader.needed_key_ids(sealed.values())
+        pairs: list[keys.KeyPair] = []
+        if wanted:
+            entries = self.entries()
+            if not entries:
+                raise Problem("there is no private key to open tips with",
+                              "give --key FILE, or make a key with 'hotline keygen'")
+            pairs = unlock(entries, wanted)
+        states = self.states()
+        tips, unreadable = [], []
+        for name in names:
+            opened = reader.open_tip(name, sealed[name], pairs, states.get(name))
+            if isinstance(opened, reader.Tip):
+                tips.append(opened)
+            else:
+                unreadable.append(opened)
+        return tips, unreadable
+
+
+def report_unreadable(unreadable: Sequence[reader.Unreadable]) -> None:
+    """Name every envelope that did not open, and why (the others are shown)."""
+    for item in unreadable:
+        report(f"tip {item.id} cannot be opened: {item.reason}")
+
+
+def triage_order(tip: reader.Tip) -> tuple[int, str]:
+    """New tips first, then read, then handled; oldest first within each."""
+    rank = STATUSES.index(tip.status) if tip.status in STATUSES else 0
+    return rank, tip.received_at
+
+
+def select(tips: Iterable[reader.Tip], statuses: Sequence[str], setting: str | None
+           ) -> list[reader.Tip]:
+    """The tips with one of ``statuses`` (all if empty) and ``setting`` (any if None)."""
+    return sorted(
+        (t for t in tips
+         if (not statuses or t.status in statuses)
+         and (setting is None or t.fields["setting"] == setting)),
+        key=triage_order,
+    )
+
+
+# --- options shared by several commands ---------------------------------------
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+store_option: Decorator = click.option(
+    "--store", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_STORE,
+    help=f"The local store (default: your data folder; env {ENV_STORE}).")
+key_option: Decorator = click.option(
+    "--key", "key_files", multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A private key file (centre.key), besides the store's keyring. Repeatable.")
+inbox_option: Decorator = click.option(
+    "--inbox", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Read a copied inbox folder (holding new/) instead of the store.")
+lang_option: Decorator = click.option(
+    "--lang", type=click.Choice(LANGS), default="da", show_default=True,
+    help="Language of setting, sign and relation labels.")
+filter_options: list[Decorator] = [
+    click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+                 help="Only tips with this status. Repeatable."),
+    click.option("--setting", type=click.Choice(sorted(SETTING_IDS)),
+                 help="Only tips about this setting."),
+]
+
+
+def with_options(*decorators: Decorator) -> Decorator:
+    """Apply several click options at once."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def source_for(store: Path | None, inbox: Path | None, key_files: Sequence[Path]) -> Source:
+    if inbox is not None:
+        # A copied folder: read only, and the store's keyring still helps open it.
+        return Source(open_store(store) if store else None, Inbox(inbox), key_files)
+    return Source(open_store(store), None, key_files)
+
+
+# --- the commands ----------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Read and triage the tips sent to the centre's anonymous tip site.
+
+    \b
+    Every morning:
+      hotline pull https://tips.example.dk --token-file ~/hotline.token
+      hotline list
+      hotline show 3f2a91c0
+      hotline done 3f2a91c0
+    From a copied inbox folder (offline machine):
+      hotline import /media/usb/inbox
+      hotline list --inbox /media/usb/inbox --key centre.key
+    """
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write DIR/centre.pub and DIR/centre.key here instead of the keyring.")
+@store_option
+def keygen(out: Path | None, store: Path | None) -> None:
+    """Make a new key pair for the centre.
+
+    Without --out the private key goes into the store's keyring (old keys stay, so
+    old tips stay readable). The passphrase is asked twice, or taken from
+    HOTLINE_PASSPHRASE. Put the public key (centre.pub) on the server.
+    """
+    cost = kdf_cost()
+    if out is not None:
+        public_path, private_path = out / "centre.pub", out / "centre.key"
+        for path in (public_path, private_path):
+            if path.exists():
+                raise Problem(f"{path} already exists; refusing to overwrite a key",
+                              "choose another --out folder")
+    passphrase = ask_new_passphrase(ENV_PASSPHRASE, "Passphrase for the new key")
+    pair = keys.generate()
+    private_text = keys.private_key_text(pair, passphrase, cost)
+    if out is not None:
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keys.write_new_file(private_path, private_text, 0o600)  # private key: owner only
+        keys.write_new_file(public_path, keys.public_key_text(pair.public), 0o644)
+    else:
+        ring = open_store(store).keyring
+        private_path = ring.add_text(pair.public, private_text)
+        public_path = private_path.with_suffix(".pub")
+    click.echo(f"Fingerprint: {pair.fingerprint}")
+    click.echo(f"Private key: {private_path} (keep it here, never on the server)")
+    click.echo(f"Public key:  {public_path} (copy it to the server as keys/centre.pub)")
+
+
+@cli.command(name="keys")
+@click.option("--add", "add_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="First copy this private key file into the keyring.")
+@store_option
+def list_keys(add_file: Path | None, store: Path | None) -> None:
+    """List the keys in the store's keyring, with their fingerprints."""
+    ring = open_store(store).keyring
+    if add_file is not None:
+        click.echo(f"Added {ring.add_file(add_file)}")
+    entries = ring.entries()
+    if not entries:
+        raise Problem(f"the keyring in {ring.folder} holds no key",
+                      "make one with 'hotline keygen' or add one with 'hotline keys --add FILE'")
+    for number, entry in enumerate(entries, start=1):
+        newest = "  (newest)" if number == len(entries) else ""
+        click.echo(f"{entry.key_id.hex()}  {entry.fingerprint}  {entry.path}{newest}")
+
+
+@cli.command()
+@click.argument("key_name", required=False)
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Change this key file instead of one in the keyring.")
+@store_option
+def passwd(key_name: str | None, key_file: Path | None, store: Path | None) -> None:
+    """Change the passphrase of a key (the key itself stays the same).
+
+    KEY_NAME is the start of a key id or fingerprint from 'hotline keys' (not needed
+    when the keyring holds one key). The current passphrase comes from
+    HOTLINE_PASSPHRASE or a prompt, the new one from HOTLINE_NEW_PASSPHRASE or a
+    prompt asked twice.
+    """
+    if key_file is not None:
+        entry = entry_for(key_file)
+    else:
+        entries = open_store(store).keyring.entries()
+        if key_name is None and len(entries) != 1:
+            raise Problem(f"the keyring holds {len(entries)} keys; say which one",
+                          "give the start of its key id, as 'hotline keys' shows it")
+        entry = find(entries, key_name) if key_name else entries[0]
+    current = os.environ.get(ENV_PASSPHRASE, "") or ask_secret(
+        f"Current passphrase for key {entry.fingerprint}")
+    pair = keys.load_private_key(entry.path, current)
+    new = ask_new_passphrase(ENV_NEW_PASSPHRASE, "New passphrase")
+    replace_text(entry.path, keys.private_key_text(pair, new, kdf_cost()))
+    click.echo(f"Passphrase changed for key {pair.fingerprint} ({entry.path}).")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def fingerprint(file: Path) -> None:
+    """Print the fingerprint of a public or private key file, to compare by phone."""
+    kind = "private" if keys.is_private_key_file(file) else "public"
+    click.echo(f"{keys.read_fingerprint(file)}  ({kind} key, {file})")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the new staff token to this file (0600).")
+def token(out: Path) -> None:
+    """Make a staff API token; print the hash the site's operator configures."""
+    value = secrets.token_urlsafe(32)  # 256 bits: cannot be guessed through the rate limit
+    keys.write_new_file(out, value + "\n", 0o600)
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    click.echo(f"Token written to {out}. Give the site's operator this line:")
+    click.echo(f"TIPSITE_STAFF_TOKEN_SHA256={digest}")
+
+
+def read_token(token_file: Path | None) -> str:
+    """The staff token from --token-file or HOTLINE_TOKEN (never from the command line)."""
+    if token_file is not None:
+        value = token_file.read_text(encoding="utf-8").strip()
+    else:
+        value = os.environ.get(ENV_TOKEN, "").strip()
+    if not value:
+        raise Problem("no staff token", f"give --token-file FILE or set {ENV_TOKEN}")
+    return value
+
+
+@cli.command(name="pull")
+@click.argument("url")
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=f"File holding the staff token (or set {ENV_TOKEN}).")
+@click.option("--keep", is_flag=True, help="Leave the envelopes on the server too.")
+@click.option("--allow-http", is_flag=True,
+              help="Allow plain http:// to another machine (only for a Tor onion address).")
+@key_option
+@store_option
+def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool,
+                 key_files: Sequence[Path], store: Path | None) -> None:
+    """Move every waiting tip from the site at URL into the local store.
+
+    Each envelope is deleted on the server only after the store holds it durably;
+    an interrupted pull can simply be run again. Refuses if the site seals tips to
+    a key that is not one of yours.
+    """
+    client = StaffClient(check_url(url, allow_http), read_token(token_file))
+    local = open_store(store)
+    entries = key_entries(local, key_files)
+    if not entries:
+        raise Problem("you have no key to compare the site's key with",
+                      "make one with 'hotline keygen' or give --key FILE")
+    site_fingerprint = client.fingerprint()
+    if site_fingerprint not in {e.fingerprint for e in entries}:
+        # Someone who controls the server could swap in their own key to read new tips.
+        raise Problem(
+            f"STOP: the site seals tips to key {site_fingerprint or '(none)'}, "
+            "which is NOT one of your keys. Nothing was pulled.",
+            "the server's key may have been replaced: call the site's operator and compare "
+            "fingerprints ('hotline keys' here, keys/centre.pub there) before trusting it",
+            exit_code=EXIT_KEY_MISMATCH,
+        )
+    names = client.names()
+    with local.locked(), click.progressbar(length=len(names), label="Pulling",
+                                           file=sys.stderr) as bar:
+        result = pull(client, local, names, {e.key_id for e in entries}, keep, bar.update)
+    click.echo(f"Pulled {result.added} new tips into {local.path} "
+               f"({result.already} were already there); "
+               f"{'kept on' if keep else 'deleted from'} the server: "
+               f"{len(names) if keep else result.deleted}.")
+    if result.foreign:
+        report(f"{result.foreign} of the new tips are sealed to a key you do not hold",
+               "the server's key may have been swapped earlier; compare fingerprints")
+        raise click.exceptions.Exit(EXIT_KEY_MISMATCH)
+
+
+@cli.command(name="import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@store_option
+def import_command(folder: Path, store: Path | None) -> None:
+    """Copy every tip from a copied inbox FOLDER into the store (twice adds nothing)."""
+    inbox, local = Inbox(folder), open_store(store)
+    names = inbox.names()
+    added = 0
+    with local.locked(), click.progressbar(names, label="Importing", file=sys.stderr) as bar:
+        for name in bar:
+            added += local.add(name, inbox.read(name))
+    click.echo(f"Imported {added} new tips into {local.path} "
+               f"({len(names) - added} were already there).")
+
+
+def list_line(tip: reader.Tip, width: int, lang: str) -> str:
+    """One line of ``hotline list``: id, status, time, setting, start of the location."""
+    location = tip.fields["location"]
+    if len(location) > LOCATION_WIDTH:
+        location = location[: LOCATION_WIDTH - 1] + "…"
+    columns = [tip.id[:width]]
+    if tip.status:
+        columns.append(f"{tip.status:<7}")
+    columns += [when(tip.received_at), exports.setting_label(tip.fields["setting"], lang),
+                location]
+    return safe("  ".join(columns), multiline=False)
+
+
+def when(received_at: str) -> str:
+    """``2026-11-28T10:15:03Z`` as ``2026-11-28 10:15 UTC``."""
+    return received_at.replace("T", " ")[:16] + " UTC" if "T" in received_at else received_at
+
+
+@cli.command(name="list")
+@with_options(inbox_option, key_option, store_option, lang_option, *filter_options)
+@click.pass_context
+def list_command(ctx: click.Context, inbox: Path | None, key_files: Sequence[Path],
+                 store: Path | None, lang: str, statuses: Sequence[str],
+                 setting: str | None) -> None:
+    """One line per tip: id, status, received time, setting, start of the location."""
+    source = source_for(store, inbox, key_files)
+    names = source.names()
+    tips, unreadable = source.open(names)
+    width = shortid.short_length(names)
+    for tip in select(tips, statuses, setting):
+        click.echo(list_line(tip, width, lang))
+    report_unreadable(unreadable)
+    if not tips and not unreadable:
+        click.echo("No tips.", err=True)
+    if unreadable:
+        ctx.exit(1)
+
+
+def show_text(tip: reader.Tip, lang: str) -> str:
+    """The whole tip as text for the terminal (escaped by the caller)."""
+    fields = tip.fields
+    lines = [f"Tip       {tip.id}"]
+    if tip.status:
+        lines.append(f"Status    {tip.status}"
+                     + (f" ({tip.handled_on})" if tip.handled_on else ""))
+    lines += [
+        f"Received  {when(tip.received_at)}   (form language: {tip.lang or '?'})",
+        f"Setting   {exports.setting_label(fields['setting'], lang)} [{fields['setting']}]",
+    ]
+    for name, title in (("location", "Location"), ("description", "Description")):
+        lines += [f"{title}:", indent(fields[name])]
+    lines.append("Signs:" if tip.indicators else "Signs     none ticked")
+    lines += [f"  {i:<4}{exports.indicator_label(i, lang)}" for i in tip.indicators]
+    for name in ("when", "people", "vehicles"):
+        if fields[name]:
+            lines += [f"{name.capitalize()}:", indent(fields[name])]
+    if fields["relation"]:
+        lines.append(f"Relation  {exports.relation_label(fields['relation'], lang)}")
+    if fields["contact"]:
+        lines += ["Contact (the tipster chose to give it):", indent(fields["contact"])]
+    for note in tip.notes:
+        lines += [f"Note {note.written_at}:", indent(note.text)]
+    return "\n".join(lines)
+
+
+def indent(text: str) -> str:
+    """``text`` indented by two spaces; only ``\\n`` breaks lines (``\\r`` gets escaped)."""
+    return "\n".join("  " + line for line in text.split("\n"))
+
+
+@cli.command()
+@click.argument("tip_id")
+@with_options(inbox_option, key_option, store_option, lang_option)
+def show(tip_id: str, inbox: Path | None, key_files: Sequence[Path], store: Path | None,
+         lang: str) -> None:
+    """Show the whole tip TIP_ID (any unique start of its id) and mark it read."""
+    source = source_for(store, inbox, key_files)
+    name = source.resolve(tip_id)
+    tips, unreadable = source.open([name])
+    if unreadable:
+        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
+    tip = tips[0]
+    click.echo(safe(show_text(tip, lang)))
+    if source.inbox is None and tip.status == "new":
+        source._store.set_status(name, "read")
+
+
+@cli.command()
+@click.argument("tip_ids", nargs=-1, required=True)
+@store_option
+def done(tip_ids: Sequence[str], store: Path | None) -> None:
+    """Mark tips as handled (today). 'hotline purge' can remove them later."""
+    local = open_store(store)
+    names = local.names()
+    today = date.today().isoformat()
+    for tip_id in tip_ids:
+        name = shortid.resolve(tip_id, names)
+        local.set_status(name, "handled", today)
+        click.echo(f"{name[:shortid.SHOWN]} handled on {today}")
+
+
+@cli.command()
+@click.argument("tip_id")
+@click.argument("text", required=False)
+@key_option
+@store_option
+def note(tip_id: str, text: str | None, key_files: Sequence[Path], store: Path | None) -> None:
+    """Add a staff note to a tip (TEXT, or standard input). Notes are sealed at rest."""
+    local = open_store(store)
+    name = shortid.resolve(tip_id, local.names())
+    if text is None:
+        text = sys.stdin.read()
+    if not text.strip():
+        raise Problem("the note is empty")
+    try:
+        wanted = envelope_key_id(local.read(name))
+    except EnvelopeError as exc:
+        raise Problem(f"tip {name} cannot be opened: {exc}") from None
+    entry = next((e for e in key_entries(local, key_files) if e.key_id == wanted), None)
+    if entry is None:
+        raise Problem(f"tip {name} is sealed to a key you do not hold")
+    # Sealed to the tip's own key: a note says as much as the tip and is kept as safely.
+    local.add_note(name, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                   seal(text.strip().encode("utf-8"), entry.public))
+    click.echo(f"Note added to {name[:shortid.SHOWN]}.")
+
+
+@cli.command()
+@click.option("--handled-before", "before", required=True,
+              type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Remove tips marked handled before this date (YYYY-MM-DD).")
+@store_option
+def purge(before: datetime, store: Path | None) -> None:
+    """Remove handled tips for good (the centre keeps data no longer than needed)."""
+    local = open_store(store)
+    cutoff = before.date().isoformat()
+    with local.locked():
+        doomed = [name for name, state in local.states().items()
+                  if state.status == "handled" and state.handled_on < cutoff
+                  and local.has(name)]
+        for name in doomed:
+            local.remove(name)
+    click.echo(f"Removed {len(doomed)} tips handled before {cutoff}.")
+
+
+@cli.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="json",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (0600) instead of standard output.")
+@with_options(inbox_option, key_option, store_option, lang_option, *filter_options)
+@click.pass_context
+def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path | None,
+                   key_files: Sequence[Path], store: Path | None, lang: str,
+                   statuses: Sequence[str], setting: str | None) -> None:
+    """Export every tip as JSON, CSV (for Excel) or HTML (for print)."""
+    if out is None and fmt != "json" and sys.stdout.isatty():
+        # CSV and HTML keep tip text as it is; only JSON is escaped for a terminal.
+        raise Problem(f"{fmt.upper()} is not for the terminal", "add --out FILE")
+    source = source_for(store, inbox, key_files)
+    tips, unreadable = source.open(source.names())
+    chosen = sorted(select(tips, statuses, setting), key=lambda t: (t.received_at, t.id))
+    if fmt == "json":
+        text = exports.to_json(chosen)
+    elif fmt == "csv":
+        text = exports.to_csv(chosen, lang)
+    else:
+        text = exports.to_html(chosen, lang)
+    data = text.encode("utf-8")
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_export(out, data)
+        click.echo(f"Exported {len(chosen)} tips to {out}", err=True)
+    report_unreadable(unreadable)
+    if unreadable:
+        ctx.exit(1)
+
+
+def write_export(out: Path, data: bytes) -> None:
+    """Write ``data`` to ``out`` whole or not at all, readable by the owner only."""
+    temp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        write_durably(temp, data)  # 0600: an export holds opened tips
+        os.replace(temp, out)
+        fsync_folder(out.parent.resolve())
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise Problem(f"cannot write {out}: {exc.strerror}") from None
+
+
+# --- entry point ---------------------------------------------------------------------
+
+
+def fail(message: str, hint: str = "", code: int = 1) -> NoReturn:
+    report(message, hint)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run ``hotline``; every failure becomes an ``error:`` line, never a traceback."""
+    try:
+        code = cli.main(args=argv, prog_name="hotline", standalone_mode=False)
+    except Problem as exc:
+        fail(exc.message, exc.hint, exc.status)
+    except click.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx else "hotline"
+        fail(exc.format_message(), f"see '{path} --help'", 2)
+    except click.ClickException as exc:
+        fail(exc.format_message(), code=exc.exit_code)
+    except PullError as exc:
+        fail(str(exc), exc.hint)
+    except TipsiteError as exc:
+        fail(str(exc), getattr(exc, "hint", ""))
+    except (click.Abort, KeyboardInterrupt, EOFError):
+        fail("interrupted", code=130)
+    except BrokenPipeError:
+        sys.exit(1)  # the reader went away (hotline export | head); nothing to say
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    sys.exit(code if isinstance(code, int) else 0)
+

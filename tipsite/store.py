@@ -1,0 +1,218 @@
+"""The staff's local store: sealed envelopes on disk, triage state beside them.
+
+Layout of the folder ``--store`` / ``HOTLINE_STORE`` names::
+
+    store/            0700
+      keys/           the keyring (see keyring.py)
+      tips/           one sealed envelope per tip, named by its inbox name, 0600
+      tmp/            envelopes being written; leftovers of a crash are removed
+      state.sqlite3   status, handled date and sealed notes of each tip, 0600
+      lock            held while a command changes the store
+
+Envelopes stay sealed at rest: they are opened only in memory, when shown or
+exported. A tip exists if and only if its file is in ``tips/``; ``state.sqlite3``
+holds only what staff add (a tip without a row is ``new``), so adding a tip is one
+durable rename and nothing else, and a crash can never leave half a tip.
+Staff notes are sealed to the same key as their tip before they are stored.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tipsite.errors import TipsiteError
+from tipsite.inbox import FOLDER_MODE, fsync_folder, is_envelope_name, write_durably
+from tipsite.keyring import Keyring
+
+STATUSES = ("new", "read", "handled")
+STATE_FILE = "state.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tips (
+    name TEXT PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('new', 'read', 'handled')),
+    handled_on TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS notes (
+    name TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    sealed BLOB NOT NULL
+);
+"""
+
+
+class StoreError(TipsiteError):
+    """The local store cannot be used, or an operation on it does not make sense."""
+
+
+@dataclass(frozen=True)
+class SealedNote:
+    """A staff note, still sealed."""
+
+    written_at: str
+    sealed: bytes
+
+
+@dataclass
+class TipState:
+    """What the staff added to a tip: status, when it was handled, notes."""
+
+    status: str = "new"
+    handled_on: str = ""
+    notes: list[SealedNote] = field(default_factory=list)
+
+
+class Store:
+    """A local store folder (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.tips = self.path / "tips"
+        self.tmp = self.path / "tmp"
+        self.keyring = Keyring(self.path / "keys")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # --- the folder ------------------------------------------------------------
+
+    def create(self) -> None:
+        """Make the folders (0700) if they are not there yet."""
+        try:
+            self.path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+            for folder in (self.tips, self.tmp):
+                folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store {self.path}: {exc.strerror}") from None
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock: one command at a time changes it."""
+        self.create()
+        fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"another hotline command is changing the store {self.path}; "
+                    "wait for it to finish"
+                ) from None
+            self._clean_tmp()
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _clean_tmp(self) -> None:
+        # Under the lock nobody is writing: anything in tmp/ was cut off by a crash.
+        for leftover in self.tmp.iterdir():
+            leftover.unlink(missing_ok=True)
+
+    # --- envelopes -------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Names of every tip in the store, sorted."""
+        if not self.tips.is_dir():
+            return []
+        return sorted(p.name for p in self.tips.iterdir() if is_envelope_name(p.name))
+
+    def has(self, name: str) -> bool:
+        return is_envelope_name(name) and (self.tips / name).exists()
+
+    def read(self, name: str) -> bytes:
+        """The sealed bytes of tip ``name``."""
+        if not is_envelope_name(name):
+            raise StoreError(f"not a tip id: {name!r}")
+        try:
+            return (self.tips / name).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"no tip {name} in the store") from None
+
+    def add(self, name: str, envelope: bytes) -> bool:
+        """Store ``envelope`` durably as ``name``; False if it is already here.
+
+        Call under :meth:`locked`. When this returns the envelope is on disk for
+        good (fsync of the file, rename, fsync of the folder), so the caller may
+        then delete the original.
+        """
+        if not is_envelope_name(name):
+            # Names come from the server or a copied folder: never build a path from junk.
+            raise StoreError(f"refusing an envelope with the unexpected name {name!r}")
+        target = self.tips / name
+        if target.exists():
+            if target.read_bytes() != envelope:
+                raise StoreError(
+                    f"the store already holds a different envelope named {name}; "
+                    "kept both apart, nothing overwritten"
+                )
+            return False
+        temp = self.tmp / name
+        try:
+            write_durably(temp, envelope)
+            os.rename(temp, target)
+            fsync_folder(self.tips)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise StoreError(f"could not store envelope {name}: {exc.strerror}") from None
+        return True
+
+    def remove(self, name: str) -> None:
+        """Delete tip ``name`` and everything the staff added to it, for good."""
+        (self.tips / name).unlink(missing_ok=True)
+        fsync_folder(self.tips)
+        with self._db() as db:
+            db.execute("DELETE FROM tips WHERE name = ?", (name,))
+            db.execute("DELETE FROM notes WHERE name = ?", (name,))
+
+    # --- triage state ----------------------------------------------------------
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.create()
+        path = self.path / STATE_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # created 0600 before sqlite opens it
+        os.close(fd)
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("PRAGMA synchronous = FULL")  # a status change survives a power cut
+            db.executescript(_SCHEMA)
+            with db:  # one transaction: all of it or nothing
+                yield db
+
+    def states(self) -> dict[str, TipState]:
+        """The triage state of every tip that has one (others are ``new``)."""
+        states: dict[str, TipState] = {}
+        with self._db() as db:
+            for name, status, handled_on in db.execute(
+                "SELECT name, status, handled_on FROM tips"
+            ):
+                states[name] = TipState(status, handled_on)
+            for name, written_at, sealed in db.execute(
+                "SELECT name, written_at, sealed FROM notes ORDER BY rowid"
+            ):
+                states.setdefault(name, TipState()).notes.append(SealedNote(written_at, sealed))
+        return states
+
+    def set_status(self, name: str, status: str, handled_on: str = "") -> None:
+        """Set tip ``name``'s status (``handled_on`` is the date for ``handled``)."""
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r}")
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO tips (name, status, handled_on) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+                "handled_on = excluded.handled_on",
+                (name, status, handled_on if status == "handled" else ""),
+            )
+
+    def add_note(self, name: str, written_at: str, sealed: bytes) -> None:
+        """Attach a sealed note to tip ``name``."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO notes (name, written_at, sealed) VALUES (?, ?, ?)",
+                (name, written_at, sealed),
+            )
