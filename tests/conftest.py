@@ -152,6 +152,24 @@ def live_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer
     stop_gunicorn(server)
 
 
+@pytest.fixture(scope="module")
+def shared_server(
+    tmp_path_factory: pytest.TempPathFactory, keypair: keys.KeyPair
+) -> Iterator[LiveServer]:
+    """One gunicorn for a whole test module (limits off): for tests that only read it."""
+    folder = tmp_path_factory.mktemp("shared")
+    files = write_key_files(folder / "keys", keypair)
+    env = {
+        "TIPSITE_PUBLIC_KEY": str(files.public),
+        "TIPSITE_INBOX": str(folder / "inbox"),
+        "TIPSITE_INSTANCE": str(folder / "instance"),
+        "TIPSITE_RATELIMIT_ENABLED": "0",
+    }
+    server = start_gunicorn(env, folder / "gunicorn.log")
+    yield server
+    stop_gunicorn(server)
+
+
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import (
     Blueprint,
@@ -31,6 +32,7 @@ from tipsite.sanitise import clean_text
 from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
 
 log = logging.getLogger(__name__)
+MAX_FORM_PARTS = 100
 site = Blueprint("site", __name__, url_prefix="/<lang>")
 
 
@@ -77,8 +79,15 @@ def index() -> Any:
 @limits.limit_submissions
 def submit() -> Any:
     """Receive a tip: validate, clean, seal, store durably, then thank (POST/303)."""
+    unreadable = undecodable_fields()  # reads the raw body before the form parser does
+    if sum(len(values) for values in request.form.listvalues()) > MAX_FORM_PARTS:
+        abort(413)  # no honest form has this many values (24 signs is the most)
     form = TipForm()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    for name in unreadable & set(payload.TEXT_FIELDS):
+        getattr(form, name).errors.append(_("This text contains characters we could not read."))
+        valid = False
+    if not valid:
         return show_form(form, 400)
     if form.is_bot():
         # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
@@ -97,6 +106,24 @@ def submit() -> Any:
     # One token, one tip: a replayed form post must not send the tip twice.
     session.pop("csrf_token", None)
     return redirect(url_for("site.thanks"), 303)
+
+
+def undecodable_fields() -> set[str]:
+    """Names of url-encoded fields whose bytes are not UTF-8.
+
+    Werkzeug keeps such bytes as literal ``%FF`` text; we refuse them instead, so a
+    tip never holds text the tipster did not type.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return set()  # multipart decoding turns bad bytes into U+FFFD; forms.plain_text
+    bad = set()
+    for pair in request.get_data(cache=True).split(b"&"):
+        name, _sep, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(unquote_to_bytes(name).decode("utf-8", "replace"))
+    return bad
 
 
 def tip_fields(form: TipForm) -> dict[str, Any]:
