@@ -105,7 +105,9 @@ def test_a_missing_csrf_token_gets_400_with_the_text_kept(
     assert inbox.new() == []
 
 
-def test_a_token_from_another_session_is_refused(live_server: LiveServer, inbox: InboxWatch) -> None:
+def test_a_token_from_another_session_is_refused(
+    live_server: LiveServer, inbox: InboxWatch
+) -> None:
     stolen = token_for(Visitor(live_server.url))
     victim = Visitor(live_server.url)
     victim.get("/da/")
