@@ -20,8 +20,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import bleach
-
 from tipsite import payload
 from tipsite.reader import Tip
 from tipsite.terminal import escape_json_text, safe
@@ -170,6 +168,8 @@ def tip_html(tip: Tip, lang: str) -> str:
 
 def to_html(tips: Sequence[Tip], lang: str, title: str = "Tipsite: tips") -> str:
     """A self-contained HTML report of every tip, for reading and printing."""
+    import bleach  # only here: it is the slowest import, and list/show/json never need it
+
     body = (
         f"<h1>{html.escape(title)}</h1>"
         f"<p class=\"meta\">{len(tips)} tips. Confidential: handle as case material.</p>"

@@ -209,7 +209,9 @@ class Source:
         states = self.states()
         tips, unreadable = [], []
         for name in names:
-            opened = reader.open_tip(name, sealed[name], pairs, states.get(name))
+            # In the store a tip nobody has touched yet is new; an inbox copy has no status.
+            state = states.get(name, TipState() if self.inbox is None else None)
+            opened = reader.open_tip(name, sealed[name], pairs, state)
             if isinstance(opened, reader.Tip):
                 tips.append(opened)
             else:
