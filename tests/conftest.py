@@ -107,9 +107,17 @@ class LiveServer:
 
 
 def start_gunicorn(
-    env: dict[str, str], log: Path, extra_args: tuple[str, ...] = (), port: int | None = None
+    env: dict[str, str],
+    log: Path,
+    extra_args: tuple[str, ...] = (),
+    port: int | None = None,
+    new_session: bool = False,
 ) -> LiveServer:
-    """Start ``gunicorn wsgi:app`` from the checkout and wait until it answers."""
+    """Start ``gunicorn wsgi:app`` from the checkout and wait until it answers.
+
+    ``new_session`` puts the server in its own process group, so a test can kill
+    the master and every worker at once.
+    """
     port = port or free_port()
     # Two workers are enough to prove multi-process behaviour and keep the suite light.
     full_env = {"WEB_CONCURRENCY": "2", **os.environ, **env, "PYTHONUNBUFFERED": "1"}
@@ -120,6 +128,7 @@ def start_gunicorn(
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log, env)
     deadline = time.monotonic() + 30
