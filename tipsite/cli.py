@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
 from tipsite import keys
+from tipsite.audit import FAIL, audit
 from tipsite.config import load_settings
 from tipsite.errors import ConfigError
 
@@ -36,6 +39,23 @@ def ensure_dev_keys(public_path: Path, staff_dir: Path) -> None:
 @click.group()
 def main() -> None:
     """Operator commands for the Tipsite web site."""
+
+
+@main.command()
+def check() -> None:
+    """Audit this deployment; exit non-zero if a promise is broken."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    findings = audit(settings, os.environ)
+    for finding in findings:
+        click.echo(f"{finding.level:<4}  {finding.text}")
+    failures = sum(f.level == FAIL for f in findings)
+    if failures:
+        click.echo(f"error: {failures} finding(s) break a promise; see SECURITY.md", err=True)
+        sys.exit(1)
+    click.echo("All promises checked.")
 
 
 @main.command()
