@@ -17,6 +17,15 @@ A UTF-8 JSON object, schema version 1::
       }
     }
 
+A tip (and a follow-up) may also carry ``"reply_to": {"lookup": "<32 hex>",
+"key": "<base64 X25519 public key>"}`` from its receipt code (receipt.py): the
+lookup id links follow-ups to their tip, the key is what staff seal replies to.
+A follow-up is ``"kind": "followup"`` with ``"fields": {"message": "..."}``.
+
+A reply (sealed to the tipster's reply key, never to the centre's) is::
+
+    {"schema": 1, "kind": "reply", "sent_at": "2026-11-29T09:00:00Z", "message": "..."}
+
 Unknown keys are kept when reading, so a newer site and an older staff tool can
 still talk; an unknown ``schema`` is refused.
 """
@@ -32,6 +41,8 @@ from tipsite.errors import PayloadError
 
 SCHEMA = 1
 KIND_TIP = "tip"
+KIND_FOLLOWUP = "followup"
+KIND_REPLY = "reply"
 TEXT_FIELDS = ("location", "description", "when", "people", "vehicles", "contact")
 FIELD_NAMES = (
     "setting",
@@ -51,18 +62,68 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def tip_document(fields: Mapping[str, Any], lang: str, received_at: datetime) -> bytes:
+def timestamp(moment: datetime) -> str:
+    """``moment`` as the payloads write it: UTC, to the second, with a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _encode(doc: Mapping[str, Any]) -> bytes:
+    # ensure_ascii=False keeps Danish letters and emoji as themselves (and smaller).
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def tip_document(
+    fields: Mapping[str, Any],
+    lang: str,
+    received_at: datetime,
+    reply_to: Mapping[str, str] | None = None,
+) -> bytes:
     """Serialise a tip's ``fields`` into the payload JSON (unsealed: seal it at once)."""
-    doc = {
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "kind": KIND_TIP,
-        "received_at": received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "received_at": timestamp(received_at),
         "lang": lang,
         "fields": {name: fields.get(name, [] if name == "indicators" else "")
                    for name in FIELD_NAMES},
     }
-    # ensure_ascii=False keeps Danish letters and emoji as themselves (and smaller).
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if reply_to:
+        doc["reply_to"] = dict(reply_to)
+    return _encode(doc)
+
+
+def followup_document(
+    message: str, lang: str, received_at: datetime, reply_to: Mapping[str, str]
+) -> bytes:
+    """A tipster's follow-up to an earlier tip, linked by its receipt's lookup id."""
+    return _encode({
+        "schema": SCHEMA,
+        "kind": KIND_FOLLOWUP,
+        "received_at": timestamp(received_at),
+        "lang": lang,
+        "reply_to": dict(reply_to),
+        "fields": {"message": message},
+    })
+
+
+def reply_document(message: str, sent_at: datetime) -> bytes:
+    """The centre's reply to a tipster (seal it to the tip's reply key)."""
+    return _encode(
+        {"schema": SCHEMA, "kind": KIND_REPLY, "sent_at": timestamp(sent_at), "message": message}
+    )
+
+
+def read_reply(plaintext: bytes) -> dict[str, Any]:
+    """Parse a reply document; raise :class:`PayloadError` if it is not one."""
+    try:
+        doc = json.loads(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PayloadError("the sealed content is not a readable reply") from None
+    if not isinstance(doc, dict) or doc.get("kind") != KIND_REPLY or doc.get("schema") != SCHEMA:
+        raise PayloadError("the sealed content is not a reply")
+    if not isinstance(doc.get("message"), str) or not isinstance(doc.get("sent_at"), str):
+        raise PayloadError("the reply lacks its message or time")
+    return doc
 
 
 def read_document(plaintext: bytes) -> dict[str, Any]:
