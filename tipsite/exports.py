@@ -65,9 +65,9 @@ def tip_record(tip: Tip) -> dict[str, Any]:
 
 
 def to_json(tips: Sequence[Tip]) -> str:
-    """Every tip as a JSON list."""
-    text = json.dumps([tip_record(t) for t in tips], ensure_ascii=False, indent=1)
-    return escape_json_text(text) + "\n"
+    """Every tip as a JSON list, one tip per line (readable, and json's fast C encoder)."""
+    lines = ",\n".join(json.dumps(tip_record(t), ensure_ascii=False) for t in tips)
+    return escape_json_text(f"[\n{lines}\n]\n" if tips else "[]\n")
 
 
 # --- CSV -----------------------------------------------------------------------

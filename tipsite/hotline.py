@@ -205,7 +205,7 @@ class Source:
             if not entries:
                 raise Problem("there is no private key to open tips with",
                               "give --key FILE, or make a key with 'hotline keygen'")
-            pairs = unlock(entries, wanted)
+            pairs = reader.with_cached_ids(unlock(entries, wanted))
         states = self.states()
         tips, unreadable = [], []
         for name in names:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tipsite import payload
@@ -51,6 +52,19 @@ class Unreadable:
 
     id: str
     reason: str
+
+
+class _Pair(KeyPair):
+    """A key pair whose key id is worked out once, not once per envelope."""
+
+    @cached_property
+    def key_id(self) -> bytes:
+        return super().key_id
+
+
+def with_cached_ids(pairs: Iterable[KeyPair]) -> list[KeyPair]:
+    """``pairs`` made cheap to match against thousands of envelopes."""
+    return [_Pair(pair.private) for pair in pairs]
 
 
 def needed_key_ids(envelopes: Iterable[bytes]) -> set[bytes]:

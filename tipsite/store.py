@@ -129,7 +129,9 @@ class Store:
         if not is_envelope_name(name):
             raise StoreError(f"not a tip id: {name!r}")
         try:
-            return (self.tips / name).read_bytes()
+            # Plain open() on a str path: pathlib's parsing cost shows over 10,000 tips.
+            with open(os.path.join(self.tips, name), "rb") as sealed:
+                return sealed.read()
         except FileNotFoundError:
             raise StoreError(f"no tip {name} in the store") from None
 
