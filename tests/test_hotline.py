@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from pathlib import Path
@@ -241,3 +242,18 @@ def test_usage_errors_are_error_lines_not_tracebacks(env: dict[str, str]) -> Non
     assert result.stderr.startswith("error: ")
     assert "hint: see 'hotline export --help'" in result.stderr
     assert_no_traceback(result)
+
+
+def test_token_makes_a_private_token_file_and_prints_only_its_hash(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    out = tmp_path / "staff.token"
+    result = hotline(["token", "--out", str(out)], env)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    token = out.read_text().strip()
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert f"TIPSITE_STAFF_TOKEN_SHA256={digest}" in result.stdout
+    assert token not in result.stdout
+    again = hotline(["token", "--out", str(out)], env)
+    assert again.returncode == 1 and out.read_text().strip() == token
