@@ -47,7 +47,8 @@ def assert_private_headers(reply: Reply, page: bool = True) -> None:
 @pytest.fixture
 def error_server(tmp_path: Path, site_env: dict[str, str]):  # type: ignore[no-untyped-def]
     """A gunicorn with a tiny rate limit, so 429 is one request away."""
-    env = {**site_env, "TIPSITE_RATELIMITS": "1 per hour", "WEB_CONCURRENCY": "1"}
+    # Two: the oversized post below counts too, then one tip passes and one is refused.
+    env = {**site_env, "TIPSITE_RATELIMITS": "2 per hour", "WEB_CONCURRENCY": "1"}
     server = start_gunicorn(env, tmp_path / "errors.log")
     yield server
     stop_gunicorn(server)
@@ -168,21 +169,27 @@ def test_the_only_cookie_is_the_csrf_session_cookie(live_server: LiveServer) -> 
     assert "httponly" in attributes
     assert "samesite=strict" in attributes
     assert not any(a.startswith(("expires", "max-age")) for a in attributes)
-    # The signed value holds the token and nothing else.
+    assert list(session_data(cookie[0])) == ["csrf_token"]  # the token and nothing else
+
+
+def session_data(cookie: str) -> dict[str, str]:
+    """What a signed session cookie holds (signed, so readable: it must hold little)."""
     import base64
     import json
 
-    payload = cookie[0].split(";")[0].removeprefix("csrf=").split(".")[0]
-    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert list(data) == ["csrf_token"]
+    value = cookie.split(";", 1)[0].removeprefix("csrf=").split(".")[0]
+    data: dict[str, str] = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    return data
 
 
-def test_after_a_tip_the_cookie_is_only_ever_deleted(live_server: LiveServer) -> None:
+def test_after_a_tip_the_cookie_carries_the_receipt_once_then_is_deleted(
+    live_server: LiveServer,
+) -> None:
     visitor = Visitor(live_server.url)
-    reply = visitor.send_tip(a_tip())
-    cookies = reply.headers.get_all("Set-Cookie") or []
-    for cookie in cookies:
-        assert cookie.startswith("csrf=;")  # emptied: the token was used up
+    [cookie] = visitor.send_tip(a_tip()).headers.get_all("Set-Cookie") or []
+    assert list(session_data(cookie)) == ["receipt"]  # the used token is gone
+    [cookie] = visitor.get("/da/thanks").headers.get_all("Set-Cookie") or []
+    assert cookie.startswith("csrf=;") and "Max-Age=0" in cookie  # deleted
     assert not list(visitor.cookies)
 
 

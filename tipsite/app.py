@@ -14,6 +14,7 @@ from tipsite.config import LANGUAGES, ROOT, Settings, instance_secret_key, load_
 from tipsite.errors import ConfigError, InboxError, KeyFileError
 from tipsite.inbox import Inbox
 from tipsite.keys import fingerprint, load_public_key
+from tipsite.replies import ReplyBox
 
 MAX_BODY = 128 * 1024  # the largest honest form (5,000 emoji and friends) is well below
 
@@ -46,6 +47,12 @@ def check_startup(settings: Settings) -> str:
         Inbox(settings.inbox).prepare()
     except InboxError as exc:
         raise ConfigError(f"{exc}. Set TIPSITE_INBOX to a folder the site may write.") from None
+    try:
+        box = ReplyBox(settings.replies)
+        box.prepare()
+        box.expire(settings.reply_days)
+    except InboxError as exc:
+        raise ConfigError(f"{exc}. Set TIPSITE_REPLIES to a folder the site may write.") from None
     return fingerprint(public_key)
 
 

@@ -27,6 +27,7 @@ class Settings:
     public_key: Path
     inbox: Path
     instance: Path
+    replies: Path
     secret_key: str = ""
     accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
     ratelimits: str = "5 per minute;30 per hour"  # per client (keyed hash of the address)
@@ -36,6 +37,7 @@ class Settings:
     proxies: int = 0  # trusted reverse proxies in front; 0: ignore X-Forwarded-*
     onion_address: str = ""  # e.g. "abc…xyz.onion": advertised in Onion-Location
     staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
+    reply_days: int = 90  # replies are deleted this many days after they arrive
 
     def __repr__(self) -> str:  # the secret key never reaches a log
         return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
@@ -54,6 +56,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_key=_path(env, "TIPSITE_PUBLIC_KEY", ROOT / "keys" / "centre.pub"),
         inbox=_path(env, "TIPSITE_INBOX", instance / "inbox"),
         instance=instance,
+        replies=_path(env, "TIPSITE_REPLIES", instance / "replies"),
         secret_key=env.get("TIPSITE_SECRET_KEY", ""),
         accessibility_url=env.get("TIPSITE_ACCESSIBILITY_URL", "").strip(),
         ratelimits=_limits(env, "TIPSITE_RATELIMITS", Settings.ratelimits),
@@ -63,7 +66,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         proxies=_count(env, "TIPSITE_PROXIES"),
         onion_address=_onion(env.get("TIPSITE_ONION_ADDRESS", "").strip()),
         staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
+        reply_days=_days(env, "TIPSITE_REPLY_DAYS", 90),
     )
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip() or str(default)
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise ConfigError(f"{name}={value!r}: give a number of days from 1 to 3650")
+    return int(value)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

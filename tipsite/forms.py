@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
+from tipsite.receipt import normalise
 from tipsite.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
 
 DESCRIPTION_MAX = 5000
@@ -83,3 +84,19 @@ class TipForm(FlaskForm):  # type: ignore[misc]
     def is_bot(self) -> bool:
         """True if the hidden honeypot field was filled in (people never see it)."""
         return bool((self.website.data or "").strip())
+
+
+def receipt_code(form: FlaskForm, field: Field) -> None:
+    """A receipt code is 16 digits; spaces and dashes between them are fine."""
+    if normalise(field.data or "") is None:
+        raise StopValidation(_l("A receipt code has 16 digits, like 1234 5678 9012 3456."))
+
+
+class FollowupForm(FlaskForm):  # type: ignore[misc]
+    """The follow-up page: a receipt code, and optionally more to tell the centre."""
+
+    code = StringField(
+        _l("Your receipt code"),
+        validators=[DataRequired(_l("Please type your receipt code.")), receipt_code],
+    )
+    message = text_field(_l("More information for the centre"), DESCRIPTION_MAX)

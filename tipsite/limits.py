@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -75,10 +76,18 @@ def for_everyone() -> str:
     return str(current_app.config["TIPSITE"].ratelimit_global)
 
 
-def limit_submissions(view: Any) -> Any:
-    """Apply the per-client and the global limit to a view that receives tipster input."""
-    view = limiter.limit(per_client, key_func=client_key, scope="submit-client")(view)
-    return limiter.limit(for_everyone, key_func=global_key, scope="submit-global")(view)
+def limit_input(scope: str) -> Callable[[Any], Any]:
+    """A decorator: the per-client and the global limit, counted under ``scope``."""
+
+    def decorate(view: Any) -> Any:
+        view = limiter.limit(per_client, key_func=client_key, scope=f"{scope}-client")(view)
+        return limiter.limit(for_everyone, key_func=global_key, scope=f"{scope}-global")(view)
+
+    return decorate
+
+
+limit_submissions = limit_input("submit")  # tips
+limit_code_entry = limit_input("followup")  # receipt codes: guessing one is hopeless
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import (
-    Blueprint,
     Flask,
     abort,
     current_app,
@@ -22,31 +21,20 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from tipsite import envelope, limits, payload
+from tipsite import envelope, followup, limits, payload
 from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
-from tipsite.forms import TipForm
+from tipsite.forms import FollowupForm, TipForm
 from tipsite.inbox import Inbox
 from tipsite.keys import load_public_key
+from tipsite.lang import language_blueprint
+from tipsite.receipt import derive, new_code
 from tipsite.sanitise import clean_text
 from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 MAX_FORM_PARTS = 100
-site = Blueprint("site", __name__, url_prefix="/<lang>")
-
-
-@site.url_value_preprocessor
-def pull_lang(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    lang = (values or {}).pop("lang", None)
-    if lang not in LANGUAGES:
-        abort(404)
-    g.lang = lang
-
-
-@site.url_defaults
-def add_lang(endpoint: str, values: dict[str, Any]) -> None:
-    values.setdefault("lang", g.get("lang", LANGUAGES[0]))
+site = language_blueprint("site", __name__)
 
 
 def settings() -> Settings:
@@ -97,7 +85,12 @@ def submit() -> Any:
     except KeyFileError:
         log.error("the public key cannot be read; tips are refused until it is fixed")
         return show_form(form, 503, problem="closed")
-    document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now())
+    code = new_code()
+    receipt = derive(code)  # the lookup id and reply key travel only inside the seal
+    document = payload.tip_document(
+        tip_fields(form), g.lang, payload.utc_now(),
+        reply_to={"lookup": receipt.lookup, "key": receipt.public_b64},
+    )
     try:
         Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
     except InboxError as exc:
@@ -105,6 +98,9 @@ def submit() -> Any:
         return show_form(form, 503, problem="storage")
     # One token, one tip: a replayed form post must not send the tip twice.
     session.pop("csrf_token", None)
+    # The code rides in the session cookie for one redirect only: the thank-you
+    # page takes it out again, and the server never stores it.
+    session["receipt"] = code
     return redirect(url_for("site.thanks"), 303)
 
 
@@ -138,8 +134,8 @@ def tip_fields(form: TipForm) -> dict[str, Any]:
 
 @site.get("/thanks")
 def thanks() -> str:
-    """After a tip: what happens next."""
-    return render_template("thanks.html")
+    """After a tip: the receipt code (shown once) and what happens next."""
+    return render_template("thanks.html", receipt_code=session.pop("receipt", None))
 
 
 @site.get("/privacy")
@@ -183,6 +179,8 @@ def error_page(exc: HTTPException) -> Any:
     if code == 429 and request.endpoint == "site.submit":
         # Limited before the view ran: show the tipster's text back so nothing is lost.
         return show_form(TipForm(), 429, problem="busy")
+    if code == 429 and request.endpoint == "followup.conversation":
+        return followup.show(FollowupForm(), 429, problem="busy")
     return render_template("error.html", code=code, title=error_title(code)), code
 
 
@@ -202,6 +200,7 @@ def error_title(code: int) -> str:
 def init_app(app: Flask) -> None:
     """Register the pages and error handlers on ``app``."""
     app.register_blueprint(site)
+    app.register_blueprint(followup.followup)
     app.add_url_rule("/", "choose_language", choose_language)
     app.register_error_handler(HTTPException, error_page)
     app.register_error_handler(Exception, internal_error)
