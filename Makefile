@@ -30,5 +30,14 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i tipsite/translations/messages.pot -d tipsite/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d tipsite/translations --statistics
 
+## Benchmarks (not part of `make test`): submission load, memory, page weight, export.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_export.py
+
+## Screenshots of the front page and the form with errors, phone and desktop, da and en.
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots/make_screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
