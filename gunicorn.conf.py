@@ -29,6 +29,11 @@ workers = worker_count()
 # Threads let one worker wait on a slow client or an fsync while another thread works.
 worker_class = "gthread"
 threads = 4
+# Build the app once, in the master, before forking: start-up checks (key, inbox) run
+# once and a refusal stops gunicorn at once (exit 3); workers booting side by side, or
+# one respawned after a crash, never clean inbox/tmp/ under another's delivery; and
+# workers share the loaded code's memory.
+preload_app = True
 
 # Slow Tor circuits: nginx buffers whole requests, but gunicorn may also be reached
 # directly (tor -> gunicorn); give a tipster on a slow circuit time to finish.
