@@ -91,7 +91,7 @@ def open_envelope(envelope: bytes, keys: Iterable[KeyPair]) -> bytes:
     if pair is None:
         raise EnvelopeError(f"sealed to another key (key id {wanted.hex()})")
     try:
-        padded = nacl.public.SealedBox(pair.private).decrypt(envelope[HEADER_BYTES:])
+        padded = pair.sealed_box.decrypt(envelope[HEADER_BYTES:])
     except nacl.exceptions.CryptoError:
         raise EnvelopeError("corrupt or truncated: the seal does not open") from None
     return unpad(padded)

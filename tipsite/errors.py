@@ -31,3 +31,28 @@ class PayloadError(EnvelopeError):
 
 class InboxError(TipsiteError):
     """The inbox folder cannot be used (missing, not writable, disk full)."""
+
+
+class StoreError(TipsiteError):
+    """The staff's local store cannot be used, or an operation on it does not make sense."""
+
+
+class IdError(TipsiteError):
+    """An id given on the command line names no tip, or more than one."""
+
+
+class PullError(TipsiteError):
+    """The site could not be reached or refused, or answered something unexpected."""
+
+    def __init__(self, message: str, hint: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.status = status  # the HTTP status, 0 if there was no answer
+
+
+class ReplyError(TipsiteError):
+    """A reply to a tipster cannot be written as asked (no receipt code, too long, empty)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint

@@ -29,6 +29,7 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import nacl.exceptions
@@ -96,13 +97,19 @@ class KeyPair:
     def public(self) -> nacl.public.PublicKey:
         return self.private.public_key
 
-    @property
+    # Cached: matching thousands of envelopes must not hash the key once per envelope.
+    @cached_property
     def key_id(self) -> bytes:
         return key_id(self.public)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.public)
+
+    @cached_property
+    def sealed_box(self) -> nacl.public.SealedBox[nacl.public.PrivateKey]:
+        """The box that opens envelopes sealed to this key (made once, used for many)."""
+        return nacl.public.SealedBox(self.private)
 
     def __repr__(self) -> str:  # never show key material in a traceback or log
         return f"KeyPair(fingerprint={self.fingerprint!r})"

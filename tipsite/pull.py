@@ -4,9 +4,10 @@ The order of steps is the whole point: an envelope is deleted on the server only
 after the store holds it durably, so a pull cut off at any moment loses nothing,
 and a rerun skips what the store already has (same name), so nothing is doubled.
 
-Uses ``urllib`` from the standard library: three GET/DELETE calls with a bearer
-token need no HTTP dependency. Redirects are refused (a redirect must not carry
-the token elsewhere), and plain ``http://`` is refused except to this machine.
+Uses ``urllib`` from the standard library: a few GET/DELETE calls (and the PUT
+of a reply, see outbox.py) with a bearer token need no HTTP dependency.
+Redirects are refused (a redirect must not carry the token elsewhere), and plain
+``http://`` is refused except to this machine.
 """
 
 from __future__ import annotations
@@ -21,22 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from tipsite.envelope import envelope_key_id
-from tipsite.errors import EnvelopeError, TipsiteError
+from tipsite.errors import EnvelopeError, PullError
 from tipsite.inbox import is_envelope_name
 from tipsite.store import Store
 
 API = "/staff/v1"  # the staff API's path on the site (staff_api.py)
+MAX_REPLY_BYTES = 64 * 1024  # the largest reply envelope the site accepts (staff_api.py)
 TIMEOUT = 60  # seconds per request; a slow Tor circuit still gets through
 USER_AGENT = "tipsite-hotline/1"
-
-
-class PullError(TipsiteError):
-    """The site could not be reached or refused, or answered something unexpected."""
-
-    def __init__(self, message: str, hint: str = "", status: int = 0) -> None:
-        super().__init__(message)
-        self.hint = hint
-        self.status = status  # the HTTP status, 0 if there was no answer
 
 
 def is_loopback(host: str) -> bool:
@@ -81,15 +74,23 @@ class StaffClient:
         return f"StaffClient({self.base!r})"
 
     def _call(self, method: str, path: str, auth: bool = True) -> bytes:
-        request = urllib.request.Request(self.base + API + path, method=method)  # noqa: S310
+        return self._send(method, path, auth=auth)[1]
+
+    def _send(self, method: str, path: str, data: bytes | None = None, auth: bool = True
+              ) -> tuple[int, bytes]:
+        request = urllib.request.Request(  # noqa: S310 - check_url allowed only http(s)
+            self.base + API + path, data=data, method=method)
         request.add_header("User-Agent", USER_AGENT)
+        if data is not None:
+            request.add_header("Content-Type", "application/octet-stream")
         if auth:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with _opener.open(request, timeout=TIMEOUT) as response:
                 body: bytes = response.read()
-                return body
+                return int(response.status), body
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the connection; the body says nothing we show
             raise _http_error(exc.code, method, path) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -119,6 +120,11 @@ class StaffClient:
             if exc.status != 404:  # gone already: an earlier, interrupted pull did it
                 raise
 
+    def put_reply(self, lookup: str, name: str, envelope: bytes) -> bool:
+        """Upload a reply envelope; True if the site stored it now, False if it had it."""
+        status, _ = self._send("PUT", f"/replies/{lookup}/{name}", envelope)
+        return status == 201
+
     def _json(self, method: str, path: str, auth: bool = True) -> dict[str, Any]:
         try:
             value = json.loads(self._call(method, path, auth))
@@ -136,6 +142,8 @@ def _http_error(code: int, method: str, path: str) -> PullError:
 
 
 def _describe(code: int, method: str, path: str) -> PullError:
+    # A reply's path holds a lookup id: never on the staff's screen or in their logs.
+    shown = API + ("/replies/…" if path.startswith("/replies/") else path)
     if code == 401:
         return PullError("the site refused the staff token (401)",
                          "check --token-file or HOTLINE_TOKEN against the site's "
@@ -146,10 +154,16 @@ def _describe(code: int, method: str, path: str) -> PullError:
     if code == 404 and path in ("/key", "/envelopes"):
         return PullError("the site has no staff API (404)",
                          "the operator turns it on with TIPSITE_STAFF_TOKEN_SHA256")
+    if code == 404 and path.startswith("/replies/"):
+        return PullError("the site does not take replies (404)",
+                         "the site may run an older version; ask its operator to update it")
+    if code == 413:
+        return PullError("the site refused the reply as too large (413)",
+                         "write a shorter reply")
     if 300 <= code < 400:
-        return PullError(f"the site redirected {method} {API}{path} ({code}); not followed",
+        return PullError(f"the site redirected {method} {shown} ({code}); not followed",
                          "give the site's final https:// address")
-    return PullError(f"the site answered {code} to {method} {API}{path}")
+    return PullError(f"the site answered {code} to {method} {shown}")
 
 
 @dataclass

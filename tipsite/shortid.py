@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
-from tipsite.errors import TipsiteError
+from tipsite.errors import IdError
 
 MIN_PREFIX = 4  # shorter prefixes would match too much to be a deliberate choice
 SHOWN = 8  # digits shown in listings; longer only where two tips would look alike
-
-
-class IdError(TipsiteError):
-    """An id given on the command line names no tip, or more than one."""
 
 
 def resolve(prefix: str, names: Iterable[str]) -> str:

@@ -4,17 +4,25 @@ Off unless ``TIPSITE_STAFF_TOKEN_SHA256`` is set. The server keeps only the
 SHA-256 of the staff token, so someone who reads its files or environment still
 cannot call the API. Routes, all under ``/staff/v1``:
 
-=======  =====================  =====================================================
-GET      ``/key``               ``{"fingerprint": "3F2A …", "key_id": "…"}`` (no token)
-GET      ``/envelopes``         ``{"envelopes": [name, …]}`` waiting in the inbox
-GET      ``/envelopes/NAME``    the envelope's bytes (``application/octet-stream``)
-DELETE   ``/envelopes/NAME``    204 once it is durably gone, 404 if it was not there
-=======  =====================  =====================================================
+=======  =============================  ==============================================
+GET      ``/key``                       ``{"fingerprint": "3F2A …"}`` (no token)
+GET      ``/envelopes``                 ``{"envelopes": [name, …]}`` waiting in the inbox
+GET      ``/envelopes/NAME``            the envelope's bytes (``application/octet-stream``)
+DELETE   ``/envelopes/NAME``            204 once it is durably gone, 404 if it was not there
+PUT      ``/replies/LOOKUP/NAME``       a reply envelope for the tipster whose receipt
+                                        code gives LOOKUP: 201 stored durably, 200 a reply
+                                        of that NAME was already there (a retry), 400 a
+                                        malformed LOOKUP, NAME or envelope, 413 over 64 KiB
+=======  =============================  ==============================================
 
 Every route but ``/key`` needs ``Authorization: Bearer TOKEN``. A missing or wrong
 token gets a bare 401 that does not say why; each client may fail 10 times a
-minute, then gets 429. Nothing here logs an address, a token or an envelope name.
-(Issue 7 adds ``POST /staff/v1/replies`` for sealed replies beside these routes.)
+minute, then gets 429. Nothing here logs an address, a token, an envelope name,
+a lookup id or a reply.
+
+Replies use PUT with a NAME the staff tool chose and stored before uploading: PUT
+is idempotent by definition, so a reply whose answer was lost is simply sent again
+and stored once (a POST would need the server to remember request ids).
 """
 
 from __future__ import annotations
@@ -28,13 +36,19 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from tipsite.config import Settings
-from tipsite.errors import InboxError, KeyFileError
+from tipsite.envelope import envelope_key_id
+from tipsite.errors import EnvelopeError, InboxError, KeyFileError
 from tipsite.inbox import Inbox, is_envelope_name
 from tipsite.keys import fingerprint, load_public_key
 from tipsite.limits import client_key, limiter
+from tipsite.receipt import is_lookup
+from tipsite.replies import ReplyBox
 
 API_PREFIX = "/staff/v1"
 FAILED_AUTH_LIMIT = "10 per minute"  # per client; a 128-bit token cannot be guessed anyway
+# A reply is a few lines; 64 KiB holds any honest one. hotline checks the same figure
+# (pull.MAX_REPLY_BYTES; a test keeps the two equal) before it seals and stores a reply.
+MAX_REPLY_BYTES = 64 * 1024
 
 staff = Blueprint("staff_api", __name__, url_prefix=API_PREFIX)
 
@@ -85,10 +99,14 @@ def _inbox() -> Inbox:
     return Inbox(_settings().inbox)
 
 
-def _not_found() -> Response:
-    response = jsonify(error="not found")
-    response.status_code = 404
+def _answer(status: int, error: str) -> Response:
+    response = jsonify(error=error)
+    response.status_code = status
     return response
+
+
+def _not_found() -> Response:
+    return _answer(404, "not found")
 
 
 @staff.after_request
@@ -144,6 +162,35 @@ def delete(name: str) -> Response:
     if not is_envelope_name(name) or not _inbox().remove(name):
         return _not_found()
     return Response(status=204)
+
+
+def _reply_body() -> bytes | None:
+    """The request body if it is at most MAX_REPLY_BYTES, else None (read no further)."""
+    if request.content_length is not None and request.content_length > MAX_REPLY_BYTES:
+        return None  # refused before reading: a large body costs us nothing
+    data = request.stream.read(MAX_REPLY_BYTES + 1)
+    return data if len(data) <= MAX_REPLY_BYTES else None
+
+
+@staff.put("/replies/<lookup>/<name>")
+@requires_token
+def put_reply(lookup: str, name: str) -> Response:
+    """Store a reply for the tipster whose code gives ``lookup``; a retried NAME stores once."""
+    # Both become path parts: only the exact forms pass, nothing else reaches the disk.
+    if not is_lookup(lookup) or not is_envelope_name(name):
+        return _answer(400, "malformed lookup id or name")
+    data = _reply_body()
+    if data is None:
+        return _answer(413, "too large")
+    try:
+        envelope_key_id(data)  # sealed to the tipster's key: all we can check is the form
+    except EnvelopeError:
+        return _answer(400, "not an envelope")
+    try:
+        created = ReplyBox(_settings().replies).store(lookup, name, data)
+    except InboxError:
+        return _answer(503, "the reply could not be stored")  # nothing identifying logged
+    return Response(status=201 if created else 200)
 
 
 def init_app(app: Flask) -> None:
