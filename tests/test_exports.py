@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tipsite import exports
+from tipsite.conversation import Conversation
 from tipsite.reader import Note, Tip
 
 from .conftest import PASSPHRASE, KeyFiles
@@ -37,10 +38,12 @@ INJECTIONS = [
 ]
 
 
-def a_tip(tip_id: str = "0" * 32, **fields: object) -> Tip:
+def a_tip(tip_id: str = "0" * 32, **fields: object) -> Conversation:
+    """A tip in the store, as its conversation (no follow-ups or replies yet)."""
     values = tip_fields(**fields)
-    return Tip(id=tip_id, received_at="2026-11-28T09:00:00Z", lang="da", fields=values,
-               status="new", notes=[Note("2026-11-29 10:00 UTC", "Note om sagen")])
+    return Conversation(Tip(id=tip_id, received_at="2026-11-28T09:00:00Z", lang="da",
+                            fields=values, status="new",
+                            notes=[Note("2026-11-29 10:00 UTC", "Note om sagen")]))
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)

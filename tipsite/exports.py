@@ -1,5 +1,9 @@
 """Exports of opened tips: JSON for machines, CSV for spreadsheets, HTML for print.
 
+Every export holds conversations: a tip with the follow-ups its tipster sent and
+the staff's replies (see conversation.py). A follow-up whose tip is not in the
+store is exported on its own, marked ``"kind": "followup"``.
+
 Whatever a tip says, the exports stay inert:
 
 - JSON escapes every control and bidi character (``\\uXXXX``), so it can be ``cat``.
@@ -21,7 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tipsite import payload
-from tipsite.reader import Tip
+from tipsite.conversation import Conversation
+from tipsite.reader import Followup, Reply, Tip
 from tipsite.terminal import escape_json_text, safe
 from tipsite.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 
@@ -55,19 +60,49 @@ def indicator_label(indicator: str, lang: str) -> str:
 
 def tip_record(tip: Tip) -> dict[str, Any]:
     """A tip as one JSON object: ``id``, ``received_at``, the form fields by name, triage."""
-    record: dict[str, Any] = {"id": tip.id, "received_at": tip.received_at, "lang": tip.lang}
+    record: dict[str, Any] = {"id": tip.id, "kind": payload.KIND_TIP,
+                              "received_at": tip.received_at, "lang": tip.lang}
     record.update({name: tip.fields[name] for name in payload.FIELD_NAMES})
-    if tip.status:
-        record["status"] = tip.status
-        record["handled_on"] = tip.handled_on
-        record["notes"] = [{"written_at": n.written_at, "text": n.text} for n in tip.notes]
+    _add_triage(record, tip)
     return record
 
 
-def to_json(tips: Sequence[Tip]) -> str:
-    """Every tip as a JSON list, one tip per line (readable, and json's fast C encoder)."""
-    lines = ",\n".join(json.dumps(tip_record(t), ensure_ascii=False) for t in tips)
-    return escape_json_text(f"[\n{lines}\n]\n" if tips else "[]\n")
+def followup_record(followup: Followup) -> dict[str, Any]:
+    """A follow-up as a JSON object: ``id``, ``received_at``, ``lang``, ``message``, triage."""
+    record: dict[str, Any] = {"id": followup.id, "kind": payload.KIND_FOLLOWUP,
+                              "received_at": followup.received_at, "lang": followup.lang,
+                              "message": followup.message}
+    _add_triage(record, followup)
+    return record
+
+
+def reply_record(reply: Reply) -> dict[str, Any]:
+    """A staff reply as a JSON object; ``sent`` is false while the site does not have it."""
+    return {"id": reply.id, "written_at": reply.written_at, "message": reply.message,
+            "sent": not reply.waiting}
+
+
+def _add_triage(record: dict[str, Any], item: Tip | Followup) -> None:
+    if item.status:
+        record["status"] = item.status
+        record["handled_on"] = item.handled_on
+        record["notes"] = [{"written_at": n.written_at, "text": n.text} for n in item.notes]
+
+
+def conversation_record(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as its tip's object with ``followups`` and ``replies`` lists."""
+    root = conversation.root
+    record = tip_record(root) if isinstance(root, Tip) else followup_record(root)
+    record["followups"] = [followup_record(f) for f in conversation.followups]
+    record["replies"] = [reply_record(r) for r in conversation.replies]
+    return record
+
+
+def to_json(conversations: Sequence[Conversation]) -> str:
+    """Every conversation as a JSON list, one per line (readable, and json's C encoder)."""
+    lines = ",\n".join(json.dumps(conversation_record(c), ensure_ascii=False)
+                       for c in conversations)
+    return escape_json_text(f"[\n{lines}\n]\n" if conversations else "[]\n")
 
 
 # --- CSV -----------------------------------------------------------------------
@@ -75,7 +110,8 @@ def to_json(tips: Sequence[Tip]) -> str:
 CSV_COLUMNS = (
     "id", "received_at", "status", "handled_on", "lang", "setting", "setting_label",
     "location", "description", "indicators", "indicator_labels", "when", "people",
-    "vehicles", "relation", "relation_label", "contact", "notes",
+    "vehicles", "relation", "relation_label", "contact", "notes", "kind", "followups",
+    "replies",
 )
 
 
@@ -87,31 +123,50 @@ def neutralise(cell: str) -> str:
     return cell
 
 
-def csv_row(tip: Tip, lang: str) -> list[str]:
-    """One CSV row for ``tip``, every cell neutralised."""
-    fields = tip.fields
+def _dated(lines: Sequence[tuple[str, str]]) -> str:
+    return "\n".join(f"{moment}: {text}" for moment, text in lines)
+
+
+def csv_row(conversation: Conversation, lang: str) -> list[str]:
+    """One CSV row for a conversation, every cell neutralised.
+
+    Follow-ups and replies go into one cell each, a line per message
+    (``2026-11-29T10:00:00Z: text``); a follow-up without its tip is a row of
+    ``kind`` ``followup`` with only the common columns and that cell filled.
+    """
+    root = conversation.root
+    followups = conversation.followups if isinstance(root, Tip) else [root,
+                                                                       *conversation.followups]
     values = {
-        "id": tip.id,
-        "received_at": tip.received_at,
-        "status": tip.status,
-        "handled_on": tip.handled_on,
-        "lang": tip.lang,
-        "setting_label": setting_label(fields["setting"], lang),
-        "indicators": " ".join(tip.indicators),
-        "indicator_labels": "; ".join(indicator_label(i, lang) for i in tip.indicators),
-        "relation_label": relation_label(fields["relation"], lang),
-        "notes": "\n".join(f"{n.written_at}: {n.text}" for n in tip.notes),
+        "id": root.id,
+        "received_at": root.received_at,
+        "status": root.status,
+        "handled_on": root.handled_on,
+        "lang": root.lang,
+        "notes": _dated([(n.written_at, n.text) for n in root.notes]),
+        "kind": payload.KIND_TIP if isinstance(root, Tip) else payload.KIND_FOLLOWUP,
+        "followups": _dated([(f.received_at, f.message) for f in followups]),
+        "replies": _dated([(r.written_at, r.message) for r in conversation.replies]),
     }
-    return [neutralise(str(values[c] if c in values else fields[c])) for c in CSV_COLUMNS]
+    if isinstance(root, Tip):
+        fields = root.fields
+        values.update(fields)
+        values.update({
+            "setting_label": setting_label(fields["setting"], lang),
+            "indicators": " ".join(root.indicators),
+            "indicator_labels": "; ".join(indicator_label(i, lang) for i in root.indicators),
+            "relation_label": relation_label(fields["relation"], lang),
+        })
+    return [neutralise(str(values.get(c, ""))) for c in CSV_COLUMNS]
 
 
-def to_csv(tips: Sequence[Tip], lang: str) -> str:
-    """Every tip as CSV text, starting with a BOM (encode it as UTF-8)."""
+def to_csv(conversations: Sequence[Conversation], lang: str) -> str:
+    """Every conversation as CSV text, starting with a BOM (encode it as UTF-8)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
-    for tip in tips:
-        writer.writerow(csv_row(tip, lang))
+    for conversation in conversations:
+        writer.writerow(csv_row(conversation, lang))
     return CSV_BOM + out.getvalue()
 
 
@@ -140,8 +195,8 @@ def _row(label: str, value: str) -> str:
     return f"<dt>{html.escape(label)}</dt><dd>{_text(value)}</dd>"
 
 
-def tip_html(tip: Tip, lang: str) -> str:
-    """One tip as an ``<article>``."""
+def tip_rows(tip: Tip, lang: str) -> list[str]:
+    """A tip's fields as ``<dt>``/``<dd>`` pairs."""
     fields = tip.fields
     signs = "".join(
         f"<li><code>{_text(i)}</code> {_text(indicator_label(i, lang))}</li>"
@@ -163,17 +218,36 @@ def tip_html(tip: Tip, lang: str) -> str:
     ]
     if notes:
         rows.append(f"<dt>Staff notes</dt><dd><ul>{notes}</ul></dd>")
-    return f"<article><h2>Tip <code>{_text(tip.id)}</code></h2><dl>{''.join(rows)}</dl></article>"
+    return rows
 
 
-def to_html(tips: Sequence[Tip], lang: str, title: str = "Tipsite: tips") -> str:
-    """A self-contained HTML report of every tip, for reading and printing."""
+def conversation_html(conversation: Conversation, lang: str) -> str:
+    """One conversation as an ``<article>``: the tip, then follow-ups and replies in order."""
+    root = conversation.root
+    if isinstance(root, Tip):
+        heading, rows = "Tip", tip_rows(root, lang)
+    else:
+        heading, rows = "Follow-up without its tip", [_row("Status", root.status or "-")]
+    for entry in conversation.timeline():
+        if isinstance(entry, Followup):
+            rows.append(_row(f"Follow-up {entry.received_at}", entry.message))
+        elif isinstance(entry, Reply):
+            state = " (not sent yet)" if entry.waiting else ""
+            rows.append(_row(f"Reply from the centre {entry.written_at}{state}", entry.message))
+    return (f"<article><h2>{heading} <code>{_text(root.id)}</code></h2>"
+            f"<dl>{''.join(rows)}</dl></article>")
+
+
+def to_html(conversations: Sequence[Conversation], lang: str, title: str = "Tipsite: tips"
+            ) -> str:
+    """A self-contained HTML report of every conversation, for reading and printing."""
     import bleach  # only here: it is the slowest import, and list/show/json never need it
 
     body = (
         f"<h1>{html.escape(title)}</h1>"
-        f"<p class=\"meta\">{len(tips)} tips. Confidential: handle as case material.</p>"
-        + "".join(tip_html(t, lang) for t in tips)
+        f"<p class=\"meta\">{len(conversations)} tips. "
+        "Confidential: handle as case material.</p>"
+        + "".join(conversation_html(c, lang) for c in conversations)
     )
     # Second line of defence: only our own tags and the class attribute survive.
     body = bleach.clean(body, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, protocols=set(),

@@ -22,12 +22,15 @@ from typing import Any, NoReturn
 
 import click
 
-from tipsite import exports, keys, reader, shortid
+from tipsite import exports, keys, outbox, payload, reader, screen, shortid
+from tipsite.conversation import Conversation, find, gather
 from tipsite.envelope import envelope_key_id, seal
-from tipsite.errors import EnvelopeError, TipsiteError, WrongPassphrase
+from tipsite.errors import EnvelopeError, PullError, TipsiteError, WrongPassphrase
 from tipsite.inbox import Inbox, fsync_folder, write_durably
-from tipsite.keyring import KeyEntry, entry_for, find, replace_text
-from tipsite.pull import PullError, StaffClient, check_url, pull
+from tipsite.keyring import KeyEntry, entry_for, replace_text
+from tipsite.keyring import find as find_key
+from tipsite.outbox import send_waiting
+from tipsite.pull import StaffClient, check_url, pull
 from tipsite.store import STATUSES, Store, TipState
 from tipsite.terminal import safe
 from tipsite.vocabulary import SETTING_IDS
@@ -40,7 +43,6 @@ ENV_STORE = "HOTLINE_STORE"
 ENV_KDF_COST = "HOTLINE_KDF_COST"
 LANGS = ("da", "en")
 EXIT_KEY_MISMATCH = 3  # pull refused: the site's key is not ours (scripts may alert on it)
-LOCATION_WIDTH = 40
 
 
 class Problem(click.ClickException):
@@ -195,28 +197,43 @@ class Source:
     def resolve(self, prefix: str) -> str:
         return shortid.resolve(prefix, self.names())
 
-    def open(self, names: Sequence[str]) -> tuple[list[reader.Tip], list[reader.Unreadable]]:
+    def pairs(self, sealed: Iterable[bytes]) -> list[keys.KeyPair]:
+        """The unlocked keys these envelopes need (asked for once each)."""
+        wanted = reader.needed_key_ids(sealed)
+        if not wanted:
+            return []
+        entries = self.entries()
+        if not entries:
+            raise Problem("there is no private key to open tips with",
+                          "give --key FILE, or make a key with 'hotline keygen'")
+        return unlock(entries, wanted)
+
+    def open(self, names: Sequence[str]) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         """Open the tips ``names`` in memory; broken envelopes come back as Unreadable."""
         sealed = {name: self.read(name) for name in names}
-        wanted = reader.needed_key_ids(sealed.values())
-        pairs: list[keys.KeyPair] = []
-        if wanted:
-            entries = self.entries()
-            if not entries:
-                raise Problem("there is no private key to open tips with",
-                              "give --key FILE, or make a key with 'hotline keygen'")
-            pairs = reader.with_cached_ids(unlock(entries, wanted))
+        return self._open(sealed, self.pairs(sealed.values()))
+
+    def _open(self, sealed: dict[str, bytes], pairs: Sequence[keys.KeyPair]
+              ) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         states = self.states()
-        tips, unreadable = [], []
-        for name in names:
+        opened, unreadable = [], []
+        for name, data in sealed.items():
             # In the store a tip nobody has touched yet is new; an inbox copy has no status.
             state = states.get(name, TipState() if self.inbox is None else None)
-            opened = reader.open_tip(name, sealed[name], pairs, state)
-            if isinstance(opened, reader.Tip):
-                tips.append(opened)
+            item = reader.open_tip(name, data, pairs, state)
+            if isinstance(item, reader.Unreadable):
+                unreadable.append(item)
             else:
-                unreadable.append(opened)
-        return tips, unreadable
+                opened.append(item)
+        return opened, unreadable
+
+    def conversations(self) -> tuple[list[Conversation], list[reader.Unreadable]]:
+        """Every tip with its follow-ups and the staff's replies, opened in memory."""
+        sealed = {name: self.read(name) for name in self.names()}
+        stored = [] if self.inbox else self._store.replies()
+        pairs = self.pairs([*sealed.values(), *(r.sealed for r in stored)])
+        opened, unreadable = self._open(sealed, pairs)
+        return gather(opened, [reader.open_reply(r, pairs) for r in stored]), unreadable
 
 
 def report_unreadable(unreadable: Sequence[reader.Unreadable]) -> None:
@@ -225,19 +242,25 @@ def report_unreadable(unreadable: Sequence[reader.Unreadable]) -> None:
         report(f"tip {item.id} cannot be opened: {item.reason}")
 
 
-def triage_order(tip: reader.Tip) -> tuple[int, str]:
-    """New tips first, then read, then handled; oldest first within each."""
-    rank = STATUSES.index(tip.status) if tip.status in STATUSES else 0
-    return rank, tip.received_at
+def triage_order(conversation: Conversation) -> tuple[int, str]:
+    """New first (a new follow-up counts), then read, then handled; oldest first in each."""
+    status = conversation.status
+    rank = STATUSES.index(status) if status in STATUSES else 0
+    return rank, conversation.root.received_at
 
 
-def select(tips: Iterable[reader.Tip], statuses: Sequence[str], setting: str | None
-           ) -> list[reader.Tip]:
-    """The tips with one of ``statuses`` (all if empty) and ``setting`` (any if None)."""
+def setting_of(conversation: Conversation) -> str | None:
+    root = conversation.root
+    return root.fields["setting"] if isinstance(root, reader.Tip) else None
+
+
+def select(conversations: Iterable[Conversation], statuses: Sequence[str], setting: str | None
+           ) -> list[Conversation]:
+    """Conversations with one of ``statuses`` (all if empty) and ``setting`` (any if None)."""
     return sorted(
-        (t for t in tips
-         if (not statuses or t.status in statuses)
-         and (setting is None or t.fields["setting"] == setting)),
+        (c for c in conversations
+         if (not statuses or c.status in statuses)
+         and (setting is None or setting_of(c) == setting)),
         key=triage_order,
     )
 
@@ -297,6 +320,7 @@ def cli() -> None:
       hotline pull https://tips.example.dk --token-file ~/hotline.token
       hotline list
       hotline show 3f2a91c0
+      hotline reply 3f2a91c0 --message-file answer.txt
       hotline done 3f2a91c0
     From a copied inbox folder (offline machine):
       hotline import /media/usb/inbox
@@ -376,7 +400,7 @@ def passwd(key_name: str | None, key_file: Path | None, store: Path | None) -> N
         if key_name is None and len(entries) != 1:
             raise Problem(f"the keyring holds {len(entries)} keys; say which one",
                           "give the start of its key id, as 'hotline keys' shows it")
-        entry = find(entries, key_name) if key_name else entries[0]
+        entry = find_key(entries, key_name) if key_name else entries[0]
     current = os.environ.get(ENV_PASSPHRASE, "") or ask_secret(
         f"Current passphrase for key {entry.fingerprint}")
     pair = keys.load_private_key(entry.path, current)
@@ -427,11 +451,12 @@ def read_token(token_file: Path | None) -> str:
 @store_option
 def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool,
                  key_files: Sequence[Path], store: Path | None) -> None:
-    """Move every waiting tip from the site at URL into the local store.
+    """Move every waiting tip and follow-up from the site at URL into the local store.
 
     Each envelope is deleted on the server only after the store holds it durably;
     an interrupted pull can simply be run again. Refuses if the site seals tips to
-    a key that is not one of yours.
+    a key that is not one of yours. Remembers URL for 'hotline reply', and sends
+    replies an interrupted 'hotline reply' left waiting.
     """
     client = StaffClient(check_url(url, allow_http), read_token(token_file))
     local = open_store(store)
@@ -450,13 +475,18 @@ def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool
             exit_code=EXIT_KEY_MISMATCH,
         )
     names = client.names()
-    with local.locked(), click.progressbar(length=len(names), label="Pulling",
-                                           file=sys.stderr) as bar:
-        result = pull(client, local, names, {e.key_id for e in entries}, keep, bar.update)
+    with local.locked():
+        local.remember_site(client.base, allow_http)  # where 'hotline reply' sends replies
+        with click.progressbar(length=len(names), label="Pulling", file=sys.stderr) as bar:
+            result = pull(client, local, names, {e.key_id for e in entries}, keep, bar.update)
+        # Replies an interrupted 'hotline reply' kept go out with the next pull.
+        sent = send_waiting(client, local)
     click.echo(f"Pulled {result.added} new tips into {local.path} "
                f"({result.already} were already there); "
                f"{'kept on' if keep else 'deleted from'} the server: "
                f"{len(names) if keep else result.deleted}.")
+    if sent.stored or sent.already:
+        click.echo(f"Sent {sent.stored + sent.already} waiting replies to the site.")
     if result.foreign:
         report(f"{result.foreign} of the new tips are sealed to a key you do not hold",
                "the server's key may have been swapped earlier; compare fingerprints")
@@ -478,74 +508,28 @@ def import_command(folder: Path, store: Path | None) -> None:
                f"({len(names) - added} were already there).")
 
 
-def list_line(tip: reader.Tip, width: int, lang: str) -> str:
-    """One line of ``hotline list``: id, status, time, setting, start of the location."""
-    location = tip.fields["location"]
-    if len(location) > LOCATION_WIDTH:
-        location = location[: LOCATION_WIDTH - 1] + "…"
-    columns = [tip.id[:width]]
-    if tip.status:
-        columns.append(f"{tip.status:<7}")
-    columns += [when(tip.received_at), exports.setting_label(tip.fields["setting"], lang),
-                location]
-    return safe("  ".join(columns), multiline=False)
-
-
-def when(received_at: str) -> str:
-    """``2026-11-28T10:15:03Z`` as ``2026-11-28 10:15 UTC``."""
-    return received_at.replace("T", " ")[:16] + " UTC" if "T" in received_at else received_at
-
-
 @cli.command(name="list")
 @with_options(inbox_option, key_option, store_option, lang_option, *filter_options)
 @click.pass_context
 def list_command(ctx: click.Context, inbox: Path | None, key_files: Sequence[Path],
                  store: Path | None, lang: str, statuses: Sequence[str],
                  setting: str | None) -> None:
-    """One line per tip: id, status, received time, setting, start of the location."""
+    """One line per conversation: id, status, time, setting, location, what is new.
+
+    A tip's follow-ups are counted on its line, not listed apart; a conversation
+    with an unread follow-up counts as new. A follow-up whose tip is not here (a
+    mistyped receipt code, or a purged tip) gets a line of its own.
+    """
     source = source_for(store, inbox, key_files)
-    names = source.names()
-    tips, unreadable = source.open(names)
-    width = shortid.short_length(names)
-    for tip in select(tips, statuses, setting):
-        click.echo(list_line(tip, width, lang))
+    conversations, unreadable = source.conversations()
+    width = shortid.short_length(source.names())
+    for conversation in select(conversations, statuses, setting):
+        click.echo(safe(screen.list_line(conversation, width, lang), multiline=False))
     report_unreadable(unreadable)
-    if not tips and not unreadable:
+    if not conversations and not unreadable:
         click.echo("No tips.", err=True)
     if unreadable:
         ctx.exit(1)
-
-
-def show_text(tip: reader.Tip, lang: str) -> str:
-    """The whole tip as text for the terminal (escaped by the caller)."""
-    fields = tip.fields
-    lines = [f"Tip       {tip.id}"]
-    if tip.status:
-        lines.append(f"Status    {tip.status}"
-                     + (f" ({tip.handled_on})" if tip.handled_on else ""))
-    lines += [
-        f"Received  {when(tip.received_at)}   (form language: {tip.lang or '?'})",
-        f"Setting   {exports.setting_label(fields['setting'], lang)} [{fields['setting']}]",
-    ]
-    for name, title in (("location", "Location"), ("description", "Description")):
-        lines += [f"{title}:", indent(fields[name])]
-    lines.append("Signs:" if tip.indicators else "Signs     none ticked")
-    lines += [f"  {i:<4}{exports.indicator_label(i, lang)}" for i in tip.indicators]
-    for name in ("when", "people", "vehicles"):
-        if fields[name]:
-            lines += [f"{name.capitalize()}:", indent(fields[name])]
-    if fields["relation"]:
-        lines.append(f"Relation  {exports.relation_label(fields['relation'], lang)}")
-    if fields["contact"]:
-        lines += ["Contact (the tipster chose to give it):", indent(fields["contact"])]
-    for note in tip.notes:
-        lines += [f"Note {note.written_at}:", indent(note.text)]
-    return "\n".join(lines)
-
-
-def indent(text: str) -> str:
-    """``text`` indented by two spaces; only ``\\n`` breaks lines (``\\r`` gets escaped)."""
-    return "\n".join("  " + line for line in text.split("\n"))
 
 
 @cli.command()
@@ -553,16 +537,22 @@ def indent(text: str) -> str:
 @with_options(inbox_option, key_option, store_option, lang_option)
 def show(tip_id: str, inbox: Path | None, key_files: Sequence[Path], store: Path | None,
          lang: str) -> None:
-    """Show the whole tip TIP_ID (any unique start of its id) and mark it read."""
+    """Show TIP_ID's whole conversation (tip, follow-ups, replies) and mark it read.
+
+    TIP_ID is any unique start of the id of the tip or of one of its follow-ups.
+    """
     source = source_for(store, inbox, key_files)
     name = source.resolve(tip_id)
-    tips, unreadable = source.open([name])
-    if unreadable:
-        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
-    tip = tips[0]
-    click.echo(safe(show_text(tip, lang)))
-    if source.inbox is None and tip.status == "new":
-        source._store.set_status(name, "read")
+    conversations, unreadable = source.conversations()
+    broken = next((u for u in unreadable if u.id == name), None)
+    if broken is not None:
+        raise Problem(f"tip {name} cannot be opened: {broken.reason}")
+    conversation = find(conversations, name)
+    click.echo(safe(screen.conversation_text(conversation, lang)))
+    if source.inbox is None:
+        for item in (conversation.root, *conversation.followups):
+            if item.status == "new":
+                source._store.set_status(item.id, "read")
 
 
 @cli.command()
@@ -605,22 +595,128 @@ def note(tip_id: str, text: str | None, key_files: Sequence[Path], store: Path |
     click.echo(f"Note added to {name[:shortid.SHOWN]}.")
 
 
+def message_text(message_file: Path | None, tip_id: str) -> str:
+    """The reply from --message-file, standard input (not a terminal) or $EDITOR."""
+    if message_file is not None:
+        return message_file.read_text(encoding="utf-8")
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    # click.edit writes a 0600 temporary file for the editor and deletes it after;
+    # nothing else of the reply is ever written unsealed.
+    typed = click.edit(REPLY_TEMPLATE.format(tip=tip_id), extension=".txt",
+                       require_save=True)
+    if typed is None:
+        raise Problem("the editor closed without saving; nothing was sent")
+    return typed
+
+
+REPLY_TEMPLATE = """
+
+# Write your reply to {tip} above. Lines starting with # are left out.
+# Only the person holding this tip's receipt code can read it, on the site's
+# follow-up page. Write nothing that would harm them if someone else saw it.
+"""
+
+
+def site_client(local: Store, url: str | None, allow_http: bool, token_file: Path | None
+                ) -> StaffClient:
+    """The staff API of --url, or of the site the last pull used."""
+    if url is None:
+        remembered = local.site()
+        if remembered is None:
+            raise Problem("no site address known for replies",
+                          "run 'hotline pull URL' once, or give --url URL")
+        url, allow_http = remembered[0], remembered[1] or allow_http
+    return StaffClient(check_url(url, allow_http), read_token(token_file))
+
+
+@cli.command()
+@click.argument("tip_id")
+@click.option("--message-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take the reply from this file (else standard input, else $EDITOR).")
+@click.option("--url", help="The site (default: the one the last 'hotline pull' used).")
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=f"File holding the staff token (or set {ENV_TOKEN}).")
+@click.option("--allow-http", is_flag=True,
+              help="Allow plain http:// to another machine (only for a Tor onion address).")
+@with_options(key_option, store_option)
+def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: Path | None,
+          allow_http: bool, key_files: Sequence[Path], store: Path | None) -> None:
+    """Reply to the tipster of TIP_ID; only their receipt code opens the reply.
+
+    The reply is sealed to the tipster's reply key (from inside the tip) and, for
+    your records, to the centre's key; both are stored before it is uploaded. If
+    the upload is cut off, run the same command again (or the next pull): it is
+    sent once. The same text twice to one tip is one reply.
+    """
+    source = Source(open_store(store), None, key_files)
+    local = source._store
+    client = site_client(local, url, allow_http, token_file)  # fail before the typing
+    name = source.resolve(tip_id)
+    pairs = source.pairs([local.read(name)])
+    opened, unreadable = source._open({name: local.read(name)}, pairs)
+    if unreadable:
+        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
+    item = opened[0]
+    if item.reply_to is None:
+        raise Problem(f"tip {name[:shortid.SHOWN]} has no receipt code, so its tipster "
+                      "cannot be reached", "tips sent before receipt codes cannot get a reply")
+    message = outbox.clean_message(message_text(message_file, name[:shortid.SHOWN]))
+    centre = next(e.public for e in source.entries()
+                  if e.key_id == envelope_key_id(local.read(name)))
+    with local.locked():
+        earlier = [r for r in local.replies() if r.tip == name]
+        if not any(reader.open_reply(r, pairs).message == message for r in earlier):
+            local.add_reply(outbox.write_reply(message, name, item.reply_to, centre,
+                                               payload.utc_now()))
+        else:
+            click.echo("This reply was written before; it is not added again.", err=True)
+        try:
+            sent = send_waiting(client, local)
+        except PullError as exc:
+            raise Problem(f"the reply is kept but not sent: {exc}",
+                          "run the same command again, or 'hotline pull', when the site "
+                          "can be reached") from None
+    click.echo(f"Reply to {name[:shortid.SHOWN]} is on the site "
+               f"({sent.stored} sent now, {sent.already} were there already). The tipster "
+               "reads it with their receipt code.")
+
+
 @cli.command()
 @click.option("--handled-before", "before", required=True,
               type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Remove tips marked handled before this date (YYYY-MM-DD).")
-@store_option
-def purge(before: datetime, store: Path | None) -> None:
-    """Remove handled tips for good (the centre keeps data no longer than needed)."""
-    local = open_store(store)
+@with_options(key_option, store_option)
+def purge(before: datetime, key_files: Sequence[Path], store: Path | None) -> None:
+    """Remove handled tips for good, with their follow-ups, notes and replies.
+
+    A handled tip that has an unread follow-up is kept (and named): new details
+    are never deleted unseen. Tips are opened to find their follow-ups, so this
+    needs the key.
+    """
+    source = Source(open_store(store), None, key_files)
+    local = source._store
     cutoff = before.date().isoformat()
+    conversations, unreadable = source.conversations()
+    states = local.states()
+    doomed: list[str] = []
+    for conversation in conversations:
+        root = conversation.root
+        if root.status != "handled" or root.handled_on >= cutoff:
+            continue
+        if conversation.new_followups:
+            report(f"kept {root.id[:shortid.SHOWN]}: it is handled, but has an unread "
+                   "follow-up", f"read it with 'hotline show {root.id[:shortid.SHOWN]}'")
+            continue
+        doomed += conversation.members()
+    for item in unreadable:  # its follow-ups cannot be known; its own status still counts
+        state = states.get(item.id)
+        if state and state.status == "handled" and state.handled_on < cutoff:
+            doomed.append(item.id)
     with local.locked():
-        doomed = [name for name, state in local.states().items()
-                  if state.status == "handled" and state.handled_on < cutoff
-                  and local.has(name)]
         for name in doomed:
             local.remove(name)
-    click.echo(f"Removed {len(doomed)} tips handled before {cutoff}.")
+    click.echo(f"Removed {len(doomed)} tips and follow-ups handled before {cutoff}.")
 
 
 @cli.command(name="export")
@@ -633,13 +729,19 @@ def purge(before: datetime, store: Path | None) -> None:
 def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path | None,
                    key_files: Sequence[Path], store: Path | None, lang: str,
                    statuses: Sequence[str], setting: str | None) -> None:
-    """Export every tip as JSON, CSV (for Excel) or HTML (for print)."""
+    """Export every tip, with its follow-ups and replies, as JSON, CSV (for Excel) or HTML.
+
+    JSON: one object per tip with a ``followups`` and a ``replies`` list. CSV: one
+    row per tip; follow-ups and replies one per line in their own cells. A
+    follow-up whose tip is not here is exported on its own (kind ``followup``).
+    """
     if out is None and fmt != "json" and sys.stdout.isatty():
         # CSV and HTML keep tip text as it is; only JSON is escaped for a terminal.
         raise Problem(f"{fmt.upper()} is not for the terminal", "add --out FILE")
     source = source_for(store, inbox, key_files)
-    tips, unreadable = source.open(source.names())
-    chosen = sorted(select(tips, statuses, setting), key=lambda t: (t.received_at, t.id))
+    conversations, unreadable = source.conversations()
+    chosen = sorted(select(conversations, statuses, setting),
+                    key=lambda c: (c.root.received_at, c.id))
     if fmt == "json":
         text = exports.to_json(chosen)
     elif fmt == "csv":
@@ -652,7 +754,7 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
         sys.stdout.flush()
     else:
         write_export(out, data)
-        click.echo(f"Exported {len(chosen)} tips to {out}", err=True)
+        click.echo(f"Exported {len(chosen)} tips (with their follow-ups) to {out}", err=True)
     report_unreadable(unreadable)
     if unreadable:
         ctx.exit(1)
@@ -689,8 +791,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(exc.format_message(), f"see '{path} --help'", 2)
     except click.ClickException as exc:
         fail(exc.format_message(), code=exc.exit_code)
-    except PullError as exc:
-        fail(str(exc), exc.hint)
     except TipsiteError as exc:
         fail(str(exc), getattr(exc, "hint", ""))
     except (click.Abort, KeyboardInterrupt, EOFError):

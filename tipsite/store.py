@@ -14,6 +14,13 @@ exported. A tip exists if and only if its file is in ``tips/``; ``state.sqlite3`
 holds only what staff add (a tip without a row is ``new``), so adding a tip is one
 durable rename and nothing else, and a crash can never leave half a tip.
 Staff notes are sealed to the same key as their tip before they are stored.
+
+Replies to tipsters (``hotline reply``) are rows of ``replies``: the staff's copy
+sealed to the tip's key, and, until the site has it, the copy sealed to the
+tipster's reply key with the lookup id it goes under. Writing the row comes
+first and uploading second, so an interrupted reply is sent later under the same
+name (the site stores a name once). ``site`` remembers the address of the last
+pull, where replies go.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tipsite.errors import TipsiteError
+from tipsite.errors import StoreError
 from tipsite.inbox import FOLDER_MODE, fsync_folder, is_envelope_name, write_durably
 from tipsite.keyring import Keyring
 
@@ -43,11 +50,19 @@ CREATE TABLE IF NOT EXISTS notes (
     written_at TEXT NOT NULL,
     sealed BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS replies (
+    name TEXT PRIMARY KEY,
+    tip TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    lookup TEXT,
+    outgoing BLOB
+);
+CREATE TABLE IF NOT EXISTS site (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
-
-
-class StoreError(TipsiteError):
-    """The local store cannot be used, or an operation on it does not make sense."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,23 @@ class SealedNote:
 
     written_at: str
     sealed: bytes
+
+
+@dataclass(frozen=True)
+class SealedReply:
+    """A reply the staff wrote, as the store keeps it."""
+
+    name: str  # the name the site files it under: chosen here, so a retry is the same reply
+    tip: str  # the tip or follow-up it answers
+    written_at: str
+    sealed: bytes  # the staff's copy, sealed to the centre's key
+    lookup: str | None = None  # where it goes on the site; None once the site has it
+    outgoing: bytes | None = None  # sealed to the tipster's reply key; None once sent
+
+    @property
+    def waiting(self) -> bool:
+        """True until the site has confirmed it holds the reply."""
+        return self.outgoing is not None
 
 
 @dataclass
@@ -170,6 +202,7 @@ class Store:
         with self._db() as db:
             db.execute("DELETE FROM tips WHERE name = ?", (name,))
             db.execute("DELETE FROM notes WHERE name = ?", (name,))
+            db.execute("DELETE FROM replies WHERE tip = ?", (name,))
 
     # --- triage state ----------------------------------------------------------
 
@@ -181,6 +214,8 @@ class Store:
         os.close(fd)
         with closing(sqlite3.connect(path)) as db:
             db.execute("PRAGMA synchronous = FULL")  # a status change survives a power cut
+            # Purged notes and sent replies' lookup ids are overwritten, not left in free pages.
+            db.execute("PRAGMA secure_delete = ON")
             db.executescript(_SCHEMA)
             with db:  # one transaction: all of it or nothing
                 yield db
@@ -218,3 +253,50 @@ class Store:
                 "INSERT INTO notes (name, written_at, sealed) VALUES (?, ?, ?)",
                 (name, written_at, sealed),
             )
+
+    # --- replies to tipsters ---------------------------------------------------------
+
+    def add_reply(self, reply: SealedReply) -> None:
+        """Keep a reply durably (one transaction) before anything is uploaded."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO replies (name, tip, written_at, sealed, lookup, outgoing) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (reply.name, reply.tip, reply.written_at, reply.sealed, reply.lookup,
+                 reply.outgoing),
+            )
+
+    def replies(self) -> list[SealedReply]:
+        """Every reply the staff wrote, oldest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT name, tip, written_at, sealed, lookup, outgoing FROM replies "
+                "ORDER BY written_at, rowid"
+            ).fetchall()
+        return [SealedReply(*row) for row in rows]
+
+    def mark_sent(self, name: str) -> None:
+        """The site holds reply ``name``: forget where it went and the tipster's copy."""
+        with self._db() as db:
+            # The lookup id and outgoing envelope are needed only to upload; keep no more.
+            db.execute("UPDATE replies SET lookup = NULL, outgoing = NULL WHERE name = ?",
+                       (name,))
+
+    # --- the site ----------------------------------------------------------------------
+
+    def remember_site(self, url: str, allow_http: bool) -> None:
+        """Remember the site of the last pull: replies go there unless told otherwise."""
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO site (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [("url", url), ("allow_http", "1" if allow_http else "0")],
+            )
+
+    def site(self) -> tuple[str, bool] | None:
+        """The remembered site address and whether plain http was allowed for it."""
+        with self._db() as db:
+            values = dict(db.execute("SELECT key, value FROM site").fetchall())
+        if "url" not in values:
+            return None
+        return values["url"], values.get("allow_http") == "1"

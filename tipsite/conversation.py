@@ -1,0 +1,93 @@
+"""Conversations: a tip, the follow-ups its tipster sent, and the staff's replies.
+
+The site never learns which envelopes belong together: a follow-up names its
+tip's lookup id only inside the seal, so the staff link them here, after
+opening. A follow-up whose lookup id matches no tip (a mistyped receipt code, or
+a tip already purged) starts a conversation of its own and is listed as such:
+nothing a tipster sent may drop out of sight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tipsite.reader import Followup, Opened, Reply, Tip
+
+Entry = Tip | Followup | Reply
+
+
+@dataclass
+class Conversation:
+    """A tip (or a follow-up without its tip) with everything that belongs to it."""
+
+    root: Opened
+    followups: list[Followup] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.root.id
+
+    @property
+    def orphan(self) -> bool:
+        """True for follow-ups whose tip is not here."""
+        return isinstance(self.root, Followup)
+
+    @property
+    def new_followups(self) -> list[Followup]:
+        """Follow-ups nobody has shown yet."""
+        return [f for f in self.followups if f.status == "new"]
+
+    @property
+    def status(self) -> str:
+        """The tip's status, but ``new`` while a follow-up is unread: it needs a look."""
+        return "new" if self.new_followups else self.root.status
+
+    def members(self) -> list[str]:
+        """The ids of the tip and its follow-ups."""
+        return [self.root.id, *(f.id for f in self.followups)]
+
+    def timeline(self) -> list[Entry]:
+        """Tip, follow-ups and replies in time order (all UTC, same format)."""
+        entries: list[Entry] = [self.root, *self.followups, *self.replies]
+        return sorted(entries, key=lambda e: (_time(e), e.id))
+
+
+def _time(entry: Entry) -> str:
+    return entry.written_at if isinstance(entry, Reply) else entry.received_at
+
+
+def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conversation]:
+    """Group opened tips and follow-ups by lookup id, and put each reply with its own."""
+    ordered = sorted(items, key=lambda item: (item.received_at, item.id))
+    by_lookup: dict[str, Conversation] = {}
+    conversations: list[Conversation] = []
+    for item in ordered:  # tips first, so a follow-up finds its tip whatever the times say
+        if isinstance(item, Tip):
+            conversation = Conversation(item)
+            conversations.append(conversation)
+            if item.reply_to is not None:
+                by_lookup.setdefault(item.reply_to.lookup, conversation)
+    for item in ordered:
+        if isinstance(item, Tip):
+            continue
+        lookup = item.reply_to.lookup if item.reply_to else None
+        home = by_lookup.get(lookup) if lookup else None
+        if home is None:
+            home = Conversation(item)  # the earliest follow-up of an unknown code leads
+            conversations.append(home)
+            if lookup:
+                by_lookup[lookup] = home
+        else:
+            home.followups.append(item)
+    by_member = {member: c for c in conversations for member in c.members()}
+    for reply in replies:
+        if reply.tip in by_member:
+            by_member[reply.tip].replies.append(reply)
+    return conversations
+
+
+def find(conversations: Iterable[Conversation], item_id: str) -> Conversation:
+    """The conversation holding the tip or follow-up ``item_id``."""
+    return next(c for c in conversations if item_id in c.members())
