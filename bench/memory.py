@@ -1,0 +1,43 @@
+"""Resident memory of each gunicorn worker as tips pile up: it must not grow with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import loadgen
+from liveserver import Server, Site
+
+CHECKPOINTS = (1_000, 5_000, 10_000)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of process ``pid`` in MiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def worker_rss(server: Server) -> list[float]:
+    return [rss_mib(pid) for pid in sorted(server.worker_pids())]  # same order each time
+
+
+def growth(server: Server, site: Site) -> dict[str, object]:
+    """RSS per worker after a warm-up and after 1k, 5k and 10k accepted submissions."""
+    loadgen.submissions(server.port, 1, pairs=16)  # warm-up
+    points: list[dict[str, object]] = [
+        {"tips": site.tips_stored(), "rss_mib": worker_rss(server)}
+    ]
+    rate = 100.0  # tips per second, re-measured by every burst
+    for target in CHECKPOINTS:
+        # wrk bursts sized to end near `target` tips (the count may overshoot a little).
+        while (missing := target - site.tips_stored()) > 0:
+            seconds = max(1, min(30, int(missing / rate)))
+            rate = max(20.0, float(str(loadgen.submissions(server.port, seconds)["rps"])))
+        points.append({"tips": site.tips_stored(), "rss_mib": worker_rss(server)})
+    first, last = points[1]["rss_mib"], points[-1]["rss_mib"]
+    assert isinstance(first, list) and isinstance(last, list)
+    return {
+        "points": points,
+        "max_growth_1k_to_10k_mib": round(max(b - a for a, b in zip(first, last, strict=True)), 1),
+    }
