@@ -6,14 +6,15 @@ posts, so the table shows where a submission's time goes before anyone tunes it.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from client import MARKUP_TEXT, PLAIN_TEXT
+from client import CSRF_FIELD, MARKUP_TEXT, PLAIN_TEXT, Pair, tip_body
 
-from tipsite import envelope, keys, payload
+from tipsite import envelope, keys, payload, receipt
 from tipsite.inbox import Inbox
 from tipsite.sanitise import clean_text
 
@@ -35,6 +36,37 @@ def control_character_check(text: str) -> bool:
     return any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in text)
 
 
+def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
+    """A page and a tip through the whole Flask app (test client: no HTTP, no gunicorn)."""
+    from tipsite.app import create_app
+    from tipsite.config import load_settings
+
+    public = folder / "centre.pub"
+    keys.write_new_file(public, keys.public_key_text(pair.public), 0o644)
+    (folder / "instance").mkdir()
+    app = create_app(load_settings({
+        "TIPSITE_PUBLIC_KEY": str(public), "TIPSITE_INBOX": str(folder / "inbox"),
+        "TIPSITE_INSTANCE": str(folder / "instance"), "TIPSITE_RATELIMIT_ENABLED": "0",
+    }))
+    client = app.test_client()
+    token = CSRF_FIELD.search(client.get("/da/").get_data(as_text=True))
+    cookie = client.get_cookie("csrf")
+    assert token and cookie
+    body = tip_body(Pair("", token.group(1)))
+
+    def post() -> None:
+        client.set_cookie("csrf", cookie.value)
+        response = client.post("/da/tip", data=body,
+                               content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 303, response.status_code
+
+    return {
+        "whole GET /da/privacy (Flask test client)": per_call_ms(
+            lambda: client.get("/da/privacy"), rounds=100),
+        "whole POST /da/tip, 2 KB plain (Flask test client)": per_call_ms(post, rounds=100),
+    }
+
+
 def profile() -> dict[str, float]:
     """Milliseconds per call of each step a submission takes."""
     pair = keys.generate()
@@ -43,8 +75,19 @@ def profile() -> dict[str, float]:
                   setting="massage_clinic", relation="", indicators=["A1", "A3"])
     document = payload.tip_document(fields, "da", payload.utc_now())
     sealed = envelope.seal(document, pair.public)
-    inbox = Inbox(Path(tempfile.mkdtemp(prefix="tipsite-steps-")))
+    folder = Path(tempfile.mkdtemp(prefix="tipsite-steps-"))
+    inbox = Inbox(folder / "steps-inbox")
     inbox.prepare()
+    try:
+        return {**steps(pair, fields, document, sealed, inbox),
+                **whole_requests(pair, folder)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def steps(pair: keys.KeyPair, fields: dict[str, object], document: bytes, sealed: bytes,
+          inbox: Inbox) -> dict[str, float]:
+    """Each step of web.submit on its own."""
     return {
         "control-character check (forms.plain_text), 2 KB": per_call_ms(
             lambda: control_character_check(PLAIN_TEXT)),
@@ -52,6 +95,8 @@ def profile() -> dict[str, float]:
             lambda: clean_text(PLAIN_TEXT)),
         "clean_text, 2 KB with < and & (bleach)": per_call_ms(
             lambda: clean_text(MARKUP_TEXT)),
+        "receipt code (receipt.derive: Argon2id)": per_call_ms(
+            lambda: receipt.derive(receipt.new_code()), rounds=50),
         "payload JSON": per_call_ms(
             lambda: payload.tip_document(fields, "da", payload.utc_now())),
         "pad + seal (SealedBox)": per_call_ms(lambda: envelope.seal(document, pair.public)),
