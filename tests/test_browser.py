@@ -35,6 +35,7 @@ PAGES = {  # name: path after /<lang>/
     "accessibility": "accessibility", "followup": "followup", "not found": "nowhere",
 }
 ERRORS = "form with errors"  # the front page after sending it empty
+FOLLOWUP_ERRORS = "follow-up with errors"  # the follow-up page after sending no code
 PAGE_WEIGHT_BUDGET = 30 * 1024  # bytes, uncompressed, everything the front page loads
 FOCUSABLE = "a[href], button, textarea, input:not([type=hidden]), select"
 
@@ -74,13 +75,13 @@ def audit_page(browser: Browser) -> Iterator[Page]:
 
 def open_page(page: Page, server: LiveServer, lang: str, name: str) -> None:
     """Go to page ``name`` in ``lang``; for the error form, send the form empty."""
-    path = PAGES["index" if name == ERRORS else name]
+    path = PAGES[{ERRORS: "index", FOLLOWUP_ERRORS: "followup"}.get(name, name)]
     response = page.goto(f"{server.url}/{lang}/{path}")
     assert response is not None
     assert response.status == (404 if name == "not found" else 200)
-    if name == ERRORS:
+    if name in (ERRORS, FOLLOWUP_ERRORS):
         with page.expect_navigation():
-            page.locator("#send").click()
+            page.locator("form button").first.click()
         assert page.locator(".error-summary").count() == 1
 
 
@@ -135,7 +136,7 @@ def tab_to(page: Page, element_id: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached #{element_id}")
 
 
-ALL_PAGES = [*PAGES, ERRORS]
+ALL_PAGES = [*PAGES, ERRORS, FOLLOWUP_ERRORS]
 
 
 @pytest.mark.parametrize("name", ALL_PAGES)
