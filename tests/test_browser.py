@@ -94,9 +94,8 @@ def focused(page: Page) -> str | None:
 
 
 def key_of(element: Locator) -> str:
-    attrs = ("id", "href", "name")
-    return " ".join(f"{a}={element.get_attribute(a)}" for a in attrs
-                    if element.get_attribute(a) is not None)
+    values = {a: element.get_attribute(a) for a in ("id", "href", "name")}
+    return " ".join(f"{a}={v}" for a, v in values.items() if v is not None)
 
 
 def tab_order(page: Page, limit: int = 120) -> list[str]:
