@@ -51,11 +51,15 @@ class Conversation:
     def timeline(self) -> list[Entry]:
         """Tip, follow-ups and replies in time order (all UTC, same format)."""
         entries: list[Entry] = [self.root, *self.followups, *self.replies]
-        return sorted(entries, key=lambda e: (_time(e), e.id))
+        return sorted(entries, key=lambda e: (*_time(e), e.id))
 
 
-def _time(entry: Entry) -> str:
-    return entry.written_at if isinstance(entry, Reply) else entry.received_at
+def _time(entry: Entry) -> tuple[str, int]:
+    # Times are kept to the second. Within one second the tip comes first, then a
+    # reply, then a follow-up: a tipster adds details after reading the replies.
+    if isinstance(entry, Reply):
+        return entry.written_at, 1
+    return entry.received_at, 0 if isinstance(entry, Tip) else 2
 
 
 def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conversation]:

@@ -87,8 +87,10 @@ def envelope_key_id(envelope: bytes) -> bytes:
 def open_envelope(envelope: bytes, keys: Iterable[KeyPair]) -> bytes:
     """Return the plaintext of ``envelope``, using whichever of ``keys`` it was sealed to."""
     wanted = envelope_key_id(envelope)
-    pair = next((k for k in keys if k.key_id == wanted), None)
-    if pair is None:
+    for pair in keys:
+        if pair.key_id == wanted:
+            break
+    else:
         raise EnvelopeError(f"sealed to another key (key id {wanted.hex()})")
     try:
         padded = pair.sealed_box.decrypt(envelope[HEADER_BYTES:])

@@ -18,20 +18,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tipsite import exports, keys, outbox, payload, reader, screen, shortid
+from tipsite import exports, keys, payload, reader, screen, shortid
 from tipsite.conversation import Conversation, find, gather
 from tipsite.envelope import envelope_key_id, seal
 from tipsite.errors import EnvelopeError, PullError, TipsiteError, WrongPassphrase
 from tipsite.inbox import Inbox, fsync_folder, write_durably
 from tipsite.keyring import KeyEntry, entry_for, replace_text
 from tipsite.keyring import find as find_key
-from tipsite.outbox import send_waiting
-from tipsite.pull import StaffClient, check_url, pull
 from tipsite.store import STATUSES, Store, TipState
+
+if TYPE_CHECKING:
+    from tipsite.pull import StaffClient
+# pull and outbox (urllib, http.client, email) are imported by the commands that talk
+# to the site: list, show and export start measurably faster without them (bench/).
 from tipsite.terminal import safe
 from tipsite.vocabulary import SETTING_IDS
 
@@ -216,11 +219,11 @@ class Source:
     def _open(self, sealed: dict[str, bytes], pairs: Sequence[keys.KeyPair]
               ) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         states = self.states()
+        # In the store a tip nobody has touched yet is new; an inbox copy has no status.
+        untouched = TipState() if self.inbox is None else None  # one for all: only read
         opened, unreadable = [], []
         for name, data in sealed.items():
-            # In the store a tip nobody has touched yet is new; an inbox copy has no status.
-            state = states.get(name, TipState() if self.inbox is None else None)
-            item = reader.open_tip(name, data, pairs, state)
+            item = reader.open_tip(name, data, pairs, states.get(name, untouched))
             if isinstance(item, reader.Unreadable):
                 unreadable.append(item)
             else:
@@ -458,6 +461,9 @@ def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool
     a key that is not one of yours. Remembers URL for 'hotline reply', and sends
     replies an interrupted 'hotline reply' left waiting.
     """
+    from tipsite.outbox import send_waiting
+    from tipsite.pull import StaffClient, check_url, pull
+
     client = StaffClient(check_url(url, allow_http), read_token(token_file))
     local = open_store(store)
     entries = key_entries(local, key_files)
@@ -621,6 +627,8 @@ REPLY_TEMPLATE = """
 def site_client(local: Store, url: str | None, allow_http: bool, token_file: Path | None
                 ) -> StaffClient:
     """The staff API of --url, or of the site the last pull used."""
+    from tipsite.pull import StaffClient, check_url
+
     if url is None:
         remembered = local.site()
         if remembered is None:
@@ -649,6 +657,8 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     the upload is cut off, run the same command again (or the next pull): it is
     sent once. The same text twice to one tip is one reply.
     """
+    from tipsite import outbox
+
     source = Source(open_store(store), None, key_files)
     local = source._store
     client = site_client(local, url, allow_http, token_file)  # fail before the typing
@@ -672,7 +682,7 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
         else:
             click.echo("This reply was written before; it is not added again.", err=True)
         try:
-            sent = send_waiting(client, local)
+            sent = outbox.send_waiting(client, local)
         except PullError as exc:
             raise Problem(f"the reply is kept but not sent: {exc}",
                           "run the same command again, or 'hotline pull', when the site "
