@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from babel import Locale
 from flask import (
     Flask,
     abort,
@@ -34,6 +35,9 @@ from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
 
 log = logging.getLogger(__name__)
 MAX_FORM_PARTS = 100
+LANGUAGE_NAMES = [
+    (code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in LANGUAGES
+]
 site = language_blueprint("site", __name__)
 
 
@@ -203,7 +207,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(followup.followup)
     app.add_url_rule("/", "choose_language", choose_language)
     app.register_error_handler(HTTPException, error_page)
+    app.context_processor(language_names)
     app.register_error_handler(Exception, internal_error)
+
+
+def language_names() -> dict[str, Any]:
+    """Every language with its own name, for the switch: adding one needs no template edit."""
+    return {"languages": LANGUAGE_NAMES}
 
 
 def internal_error(exc: Exception) -> Any:
