@@ -19,9 +19,10 @@ import nacl.public
 from tipsite import payload
 from tipsite.envelope import seal
 from tipsite.errors import ReplyError
-from tipsite.pull import MAX_REPLY_BYTES, StaffClient
+from tipsite.pull import StaffClient
 from tipsite.reader import ReplyTo
 from tipsite.receipt import reply_public_key
+from tipsite.replies import MAX_REPLY_BYTES
 from tipsite.store import SealedReply, Store
 
 COMMENT = "#"  # lines of the editor's template that are dropped, as git does

@@ -27,7 +27,6 @@ from tipsite.inbox import is_envelope_name
 from tipsite.store import Store
 
 API = "/staff/v1"  # the staff API's path on the site (staff_api.py)
-MAX_REPLY_BYTES = 64 * 1024  # the largest reply envelope the site accepts (staff_api.py)
 TIMEOUT = 60  # seconds per request; a slow Tor circuit still gets through
 USER_AGENT = "tipsite-hotline/1"
 

@@ -25,6 +25,7 @@ from tipsite.inbox import FOLDER_MODE, fsync_folder, is_envelope_name, start_of_
 from tipsite.receipt import is_lookup
 
 DAY = 24 * 3600
+MAX_REPLY_BYTES = 64 * 1024  # the largest reply envelope the staff API accepts
 
 
 class ReplyBox:

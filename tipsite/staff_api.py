@@ -42,13 +42,10 @@ from tipsite.inbox import Inbox, is_envelope_name
 from tipsite.keys import fingerprint, load_public_key
 from tipsite.limits import client_key, limiter
 from tipsite.receipt import is_lookup
-from tipsite.replies import ReplyBox
+from tipsite.replies import MAX_REPLY_BYTES, ReplyBox
 
 API_PREFIX = "/staff/v1"
 FAILED_AUTH_LIMIT = "10 per minute"  # per client; a 128-bit token cannot be guessed anyway
-# A reply is a few lines; 64 KiB holds any honest one. hotline checks the same figure
-# (pull.MAX_REPLY_BYTES; a test keeps the two equal) before it seals and stores a reply.
-MAX_REPLY_BYTES = 64 * 1024
 
 staff = Blueprint("staff_api", __name__, url_prefix=API_PREFIX)
 
