@@ -143,8 +143,9 @@ def print_tables(result: dict[str, object]) -> None:
         print(f"  {ms:>8}  {name}")
     print("\n(b) RSS per worker (MiB) as tips pile up")
     for point in b["points"]:
-        print(f"  after {point['tips']:>6} tips: {point['rss_mib']}")
-    print(f"  largest growth of one worker from 1k to 10k: {b['max_growth_1k_to_10k_mib']} MiB")
+        print(f"  after {point['tips']:>6} tips: median {point['median_mib']:>5}, "
+              f"max {point['max_mib']:>5}  (each worker: {point['rss_mib']})")
+    print(f"  median growth from 1k to 10k tips: {b['median_growth_1k_to_10k_mib']} MiB")
     weight = c["weight"]
     print(f"\n(c) front page /da/: {weight['total_bytes']} bytes uncompressed in "
           f"{weight['requests']} requests {weight['resources']}")
