@@ -27,7 +27,7 @@ from typing import Any
 from tipsite import payload
 from tipsite.conversation import Conversation
 from tipsite.reader import Followup, Reply, Tip
-from tipsite.terminal import escape_json_text, safe
+from tipsite.terminal import escape_json_text, is_unsafe, safe
 from tipsite.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 
 FORMATS = ("json", "csv", "html")
@@ -38,6 +38,10 @@ _FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 _HTML_TAGS = frozenset(("article", "h1", "h2", "p", "dl", "dt", "dd", "ul", "li", "span",
                         "code", "section"))
 _HTML_ATTRIBUTES = {"*": ["class"]}  # no href, src or style: nothing can point outside
+# One encoder for every record: json.dumps(..., ensure_ascii=False) would build one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+# Every Latin-1 character escape_json_text leaves alone, as bytes (see _escaped).
+_SAFE_LATIN1 = bytes(code for code in range(256) if not is_unsafe(chr(code)))
 
 
 def setting_label(setting: str, lang: str) -> str:
@@ -100,9 +104,26 @@ def conversation_record(conversation: Conversation) -> dict[str, Any]:
 
 def to_json(conversations: Sequence[Conversation]) -> str:
     """Every conversation as a JSON list, one per line (readable, and json's C encoder)."""
-    lines = ",\n".join(json.dumps(conversation_record(c), ensure_ascii=False)
-                       for c in conversations)
-    return escape_json_text(f"[\n{lines}\n]\n" if conversations else "[]\n")
+    # Escaping line by line gives the same text as escaping the whole (it works a
+    # character at a time, and brackets and ",\n" are safe), but lets most lines skip it.
+    lines = ",\n".join(_escaped(_JSON.encode(conversation_record(c))) for c in conversations)
+    return f"[\n{lines}\n]\n" if conversations else "[]\n"
+
+
+def _escaped(text: str) -> str:
+    """``escape_json_text(text)``, skipping its regex scan when there is nothing to escape.
+
+    Tips are mostly Latin-1 (Danish letters included); for those, one C-level
+    ``translate`` over the bytes shows whether any character needs escaping, several
+    times faster than the per-character regex over an export of 10,000 tips.
+    """
+    try:
+        latin1 = text.encode("latin-1")
+    except UnicodeEncodeError:  # beyond Latin-1 (emoji, curly quotes): the full check
+        return escape_json_text(text)
+    if latin1.translate(None, _SAFE_LATIN1):  # what is left after deleting safe bytes
+        return escape_json_text(text)
+    return text
 
 
 # --- CSV -----------------------------------------------------------------------
