@@ -171,3 +171,4 @@ def test_whatever_a_tipster_types_is_shown_back_escaped(live_server: LiveServer)
     assert "<script>alert(1)" not in reply.body
     assert "<img src=x" not in reply.body
     assert reply.body.count(str(escape(hostile))) == 3
+

@@ -6,6 +6,7 @@ import html
 import shutil
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from tipsite import limits
 
 from .conftest import (
     LiveServer,
+    Reply,
     Visitor,
     a_tip,
+    csrf_token_in,
     envelopes_in,
     free_port,
     start_gunicorn,
@@ -153,3 +156,41 @@ def test_two_servers_share_limits_through_redis(
                             check=True, text=True).stdout
     assert stored.strip(), "the limits live in redis"
     assert "192.0.2" not in stored and "127.0.0.1" not in stored
+
+
+def replay(server: LiveServer, cookie: str, body: bytes) -> Reply:
+    """Post ``body`` with a fixed cookie, as a script that ignores Set-Cookie would."""
+    return Visitor(server.url).request(
+        "/da/tip", body, {"Content-Type": "application/x-www-form-urlencoded",
+                          "Cookie": cookie}, "POST")
+
+
+def first_form(server: LiveServer) -> tuple[str, bytes]:
+    visitor = Visitor(server.url)
+    token = csrf_token_in(visitor.get("/da/").body)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in visitor.cookies)
+    return cookie, urllib.parse.urlencode({"csrf_token": token, **a_tip()}).encode()
+
+
+def test_a_replayed_cookie_and_token_cannot_send_a_tip_twice(
+    server_with, site_env: dict[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    server = server_with(TIPSITE_RATELIMIT_ENABLED="0")
+    cookie, body = first_form(server)
+    statuses = [replay(server, cookie, body).status for _ in range(3)]
+    assert statuses == [303, 400, 400]
+    assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 1
+
+
+def test_replays_are_refused_across_servers_sharing_redis(
+    server_with, redis_url: str, site_env: dict[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    shared = {"TIPSITE_RATELIMIT_STORAGE": redis_url, "TIPSITE_SECRET_KEY": "s" * 64,
+              "WEB_CONCURRENCY": "2"}
+    first, second = server_with(**shared), server_with(**shared)
+    cookie, body = first_form(first)
+    statuses = [replay(server, cookie, body).status for server in (first, second, second)]
+    assert statuses == [303, 400, 400]
+    reply = replay(first, cookie, body)
+    assert html.escape("Hovedgaden 12, 4000 Roskilde") in reply.body  # the text is kept
+    assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 1

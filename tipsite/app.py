@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tipsite import headers, limits, staff_api, web
+from tipsite import headers, limits, replay, staff_api, web
 from tipsite.config import LANGUAGES, ROOT, Settings, instance_secret_key, load_settings
 from tipsite.errors import ConfigError, InboxError, KeyFileError
 from tipsite.inbox import Inbox
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         )
     headers.init_app(app)
     limits.init_app(app)
+    replay.init_app(app)
     web.init_app(app)
     staff_api.init_app(app)
     return app

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, g, render_template, request, session
 from flask_babel import gettext as _
 
-from tipsite import envelope, limits, payload
+from tipsite import envelope, limits, payload, replay
 from tipsite.config import Settings
 from tipsite.errors import EnvelopeError, InboxError, KeyFileError
 from tipsite.forms import FollowupForm
@@ -51,6 +51,9 @@ def conversation() -> Any:
     form = FollowupForm()
     action = request.form.get("action", "read")
     if not form.validate_on_submit():
+        return show(form, 400)
+    if action in ("add", "delete") and not replay.first_use(session.get("csrf_token")):
+        form.csrf_token.errors.append(_("This form was already sent."))
         return show(form, 400)
     receipt = derive(form.code.data)
     box = ReplyBox(_settings().replies)

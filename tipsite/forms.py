@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,7 @@ DESCRIPTION_MAX = 5000
 SHORT_MAX = 500  # location, when, people, vehicles
 CONTACT_MAX = 500
 HONEYPOT = "website"  # bots fill fields with names like this; people never see it
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, CR, LF
 
 
 def plain_text(form: FlaskForm, field: Field) -> None:

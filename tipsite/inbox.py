@@ -83,7 +83,7 @@ class Inbox:
                 folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
             probe = self.tmp / f"probe-{secrets.token_hex(8)}"
             write_durably(probe, b"")
-            probe.unlink()
+            probe.unlink(missing_ok=True)  # another worker starting may have cleaned tmp/ first
         except OSError as exc:
             raise InboxError(f"the inbox {self.path} is not writable: {exc.strerror}") from None
         self.clean_tmp()

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from tipsite import envelope, followup, limits, payload
+from tipsite import envelope, followup, limits, payload, replay
 from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
 from tipsite.forms import FollowupForm, TipForm
@@ -80,6 +80,9 @@ def submit() -> Any:
         getattr(form, name).errors.append(_("This text contains characters we could not read."))
         valid = False
     if not valid:
+        return show_form(form, 400)
+    if not replay.first_use(session.get("csrf_token")):
+        form.csrf_token.errors.append(_("This form was already sent."))
         return show_form(form, 400)
     if form.is_bot():
         # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
