@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from werkzeug.serving import WSGIRequestHandler
 
 from tipsite import keys
 from tipsite.audit import FAIL, audit
@@ -76,6 +77,13 @@ def dev(host: str, port: int) -> None:
         f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} hotline list --inbox {settings.inbox} "
         f"--key {settings.instance / 'dev-staff' / 'centre.key'}"
     )
-    app.run(host=host, port=port, debug=False, load_dotenv=False)
+    app.run(host=host, port=port, debug=False, load_dotenv=False, request_handler=QuietHandler)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """The development server's request handler without its access log (it shows addresses)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing about requests: no address, not even in development."""
 
 
