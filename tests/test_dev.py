@@ -26,7 +26,7 @@ def test_dev_server_makes_a_key_pair_says_where_and_logs_no_address(tmp_path: Pa
         deadline, page = time.monotonic() + 30, ""
         while not page and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/da/", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/da/", timeout=2) as r:
                     page = r.read().decode()
             except OSError:
                 time.sleep(0.2)
