@@ -25,7 +25,7 @@ def worker_rss(server: Server) -> list[float]:
 
 def growth(server: Server, site: Site) -> dict[str, object]:
     """RSS per worker after a warm-up and after 1k, 5k and 10k accepted submissions."""
-    loadgen.submissions(server.port, 1, pairs=16)  # warm-up
+    loadgen.submissions(server.port, 1)  # warm-up
     points: list[dict[str, object]] = [
         {"tips": site.tips_stored(), "rss_mib": worker_rss(server)}
     ]

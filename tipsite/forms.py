@@ -26,7 +26,7 @@ def plain_text(form: FlaskForm, field: Field) -> None:
     if "\ufffd" in value:
         # Werkzeug turns undecodable bytes into U+FFFD; the text is not what was sent.
         raise ValidationError(_l("This text contains characters we could not read."))
-    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValidationError(_l("This text contains invisible control characters."))
 
 
