@@ -17,8 +17,6 @@ Whatever a tip says, the exports stay inert:
 
 from __future__ import annotations
 
-import csv
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -40,7 +38,7 @@ _HTML_TAGS = frozenset(("article", "h1", "h2", "p", "dl", "dt", "dd", "ul", "li"
 _HTML_ATTRIBUTES = {"*": ["class"]}  # no href, src or style: nothing can point outside
 # One encoder for every record: json.dumps(..., ensure_ascii=False) would build one per call.
 _JSON = json.JSONEncoder(ensure_ascii=False)
-# Every Latin-1 character escape_json_text leaves alone, as bytes (see _escaped).
+# Every Latin-1 character escape_json_text leaves alone, as bytes (see _escape_json_line).
 _SAFE_LATIN1 = bytes(code for code in range(256) if not is_unsafe(chr(code)))
 
 
@@ -106,11 +104,12 @@ def to_json(conversations: Sequence[Conversation]) -> str:
     """Every conversation as a JSON list, one per line (readable, and json's C encoder)."""
     # Escaping line by line gives the same text as escaping the whole (it works a
     # character at a time, and brackets and ",\n" are safe), but lets most lines skip it.
-    lines = ",\n".join(_escaped(_JSON.encode(conversation_record(c))) for c in conversations)
+    lines = ",\n".join(_escape_json_line(_JSON.encode(conversation_record(c)))
+                       for c in conversations)
     return f"[\n{lines}\n]\n" if conversations else "[]\n"
 
 
-def _escaped(text: str) -> str:
+def _escape_json_line(text: str) -> str:
     """``escape_json_text(text)``, skipping its regex scan when there is nothing to escape.
 
     Tips are mostly Latin-1 (Danish letters included); for those, one C-level
@@ -183,6 +182,8 @@ def csv_row(conversation: Conversation, lang: str) -> list[str]:
 
 def to_csv(conversations: Sequence[Conversation], lang: str) -> str:
     """Every conversation as CSV text, starting with a BOM (encode it as UTF-8)."""
+    import csv  # only here: JSON exports start without it
+
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
@@ -207,13 +208,20 @@ code { font-family: ui-monospace, monospace; }
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
 
 
+def _html_escape(text: str) -> str:
+    """``text`` with markup characters and both quotes escaped (``html.escape``)."""
+    import html  # only HTML exports need it (and the entity table it loads)
+
+    return html.escape(text, quote=True)
+
+
 def _text(value: str) -> str:
     """Tip text as inert HTML: control characters made visible, markup escaped."""
-    return html.escape(safe(value), quote=True)
+    return _html_escape(safe(value))
 
 
 def _row(label: str, value: str) -> str:
-    return f"<dt>{html.escape(label)}</dt><dd>{_text(value)}</dd>"
+    return f"<dt>{_html_escape(label)}</dt><dd>{_text(value)}</dd>"
 
 
 def tip_rows(tip: Tip, lang: str) -> list[str]:
@@ -265,7 +273,7 @@ def to_html(conversations: Sequence[Conversation], lang: str, title: str = "Tips
     import bleach  # only here: it is the slowest import, and list/show/json never need it
 
     body = (
-        f"<h1>{html.escape(title)}</h1>"
+        f"<h1>{_html_escape(title)}</h1>"
         f"<p class=\"meta\">{len(conversations)} tips. "
         "Confidential: handle as case material.</p>"
         + "".join(conversation_html(c, lang) for c in conversations)
@@ -275,9 +283,9 @@ def to_html(conversations: Sequence[Conversation], lang: str, title: str = "Tips
                         strip=True, strip_comments=True)
     return (
         "<!DOCTYPE html>\n"
-        f"<html lang=\"{html.escape(lang)}\"><head><meta charset=\"utf-8\">\n"
+        f"<html lang=\"{_html_escape(lang)}\"><head><meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">\n"
         "<meta name=\"referrer\" content=\"no-referrer\">\n"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>\n"
+        f"<title>{_html_escape(title)}</title><style>{_STYLE}</style></head>\n"
         f"<body>\n{body}\n</body></html>\n"
     )
