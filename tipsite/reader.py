@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
-from contextlib import suppress
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tipsite import payload
 from tipsite.envelope import envelope_key_id, open_envelope
@@ -22,7 +24,20 @@ from tipsite.keys import KeyPair
 from tipsite.receipt import is_lookup
 from tipsite.store import SealedNote, SealedReply, TipState
 
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
 REPLY_KEY_BYTES = 32  # an X25519 public key
+# Fewer envelopes than this are read and opened in the calling thread: for a
+# handful, starting threads costs more than it saves.
+PARALLEL_FROM = 64
+# Envelopes per task: few enough tasks that futures cost nothing next to the work,
+# small enough that the first chunk (whose keys are unlocked first) is read at once.
+CHUNK_SIZE = 250
+MAX_WORKERS = 4
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,48 @@ def needed_key_ids(envelopes: Iterable[bytes]) -> set[bytes]:
     return wanted
 
 
+def worker_count() -> int:
+    """Threads for reading and opening envelopes: one per core, at most four.
+
+    Threads help because file reads and libsodium (through cffi) run without the
+    GIL, so envelopes are read and decrypted on every core at once.
+    """
+    return min(MAX_WORKERS, os.cpu_count() or 1)
+
+
+@contextmanager
+def envelope_pool(count: int, workers: int = 0) -> Iterator[ThreadPoolExecutor | None]:
+    """A pool of ``workers`` threads (default :func:`worker_count`), or None.
+
+    None when ``count`` envelopes are too few to be worth threads, or there is one core.
+    """
+    if count < PARALLEL_FROM or worker_count() < 2:
+        yield None
+        return
+    # Imported here: commands that open a few envelopes start without it.
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers or worker_count(), thread_name_prefix="hotline-open")
+    try:
+        yield pool
+    finally:
+        # After a wrong passphrase or ^C, do not read the rest of the store first.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def chunked_map(
+    pool: ThreadPoolExecutor | None, func: Callable[[Sequence[T]], list[R]], items: Sequence[T]
+) -> Iterator[list[R]]:
+    """``func`` over ``items`` a chunk at a time, in ``pool`` if given.
+
+    Results come back chunk by chunk in the order of ``items`` whatever thread
+    finished first, so output stays deterministic; an exception in a chunk is
+    raised here, as a serial loop would raise it.
+    """
+    chunks = [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
+    return pool.map(func, chunks) if pool is not None else map(func, chunks)
+
+
 def _clean_fields(raw: dict[str, Any]) -> dict[str, Any]:
     # The document came from outside: every field is made the type we expect,
     # so a hostile payload cannot break a listing or an export.
@@ -139,9 +196,55 @@ def open_tip(
     name: str, data: bytes, key_pairs: Sequence[KeyPair], state: TipState | None = None
 ) -> Opened | Unreadable:
     """Open envelope ``data`` (tip or follow-up ``name``) with the key it was sealed to."""
+    plaintext = unseal(name, data, key_pairs)
+    if isinstance(plaintext, Unreadable):
+        return plaintext
+    return read_tip(name, plaintext, key_pairs, state)
+
+
+def unseal(name: str, data: bytes, key_pairs: Sequence[KeyPair]) -> bytes | Unreadable:
+    """The plaintext of envelope ``data`` (named ``name``), or why it does not open."""
     try:
-        doc = payload.read_document(open_envelope(data, key_pairs))
-    except EnvelopeError as exc:  # PayloadError is one too
+        return open_envelope(data, key_pairs)
+    except EnvelopeError as exc:
+        return Unreadable(name, str(exc))
+
+
+def open_many(
+    sealed: Mapping[str, bytes], key_pairs: Sequence[KeyPair], states: Mapping[str, TipState],
+    untouched: TipState | None, pool: ThreadPoolExecutor | None = None,
+) -> list[Opened | Unreadable]:
+    """Open every envelope in ``sealed`` (name: bytes), in the same order.
+
+    ``states`` holds each tip's triage state, ``untouched`` stands for the missing
+    ones. With a ``pool``, its threads decrypt while this thread parses what they
+    have opened: libsodium runs without the GIL, so decryption spreads over the
+    cores, and the parsing, which needs the GIL, stays in one thread instead of
+    making the threads take turns with it (that was no faster than one thread).
+    """
+    names = list(sealed)
+
+    def unseal_chunk(chunk: Sequence[str]) -> list[bytes | Unreadable]:
+        return [unseal(name, sealed[name], key_pairs) for name in chunk]
+
+    plaintexts = chain.from_iterable(chunked_map(pool, unseal_chunk, names))
+    return [
+        plaintext if isinstance(plaintext, Unreadable)
+        else read_tip(name, plaintext, key_pairs, states.get(name, untouched))
+        for name, plaintext in zip(names, plaintexts, strict=True)
+    ]
+
+
+def read_tip(
+    name: str, plaintext: bytes, key_pairs: Sequence[KeyPair], state: TipState | None = None
+) -> Opened | Unreadable:
+    """The tip or follow-up ``name`` from its opened envelope's ``plaintext``.
+
+    ``key_pairs`` open the staff's sealed notes in ``state``.
+    """
+    try:
+        doc = payload.read_document(plaintext)
+    except EnvelopeError as exc:  # PayloadError is one
         return Unreadable(name, str(exc))
     notes = [open_note(note, key_pairs) for note in state.notes] if state else []
     status, handled_on = (state.status, state.handled_on) if state else ("", "")
