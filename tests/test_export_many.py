@@ -1,0 +1,42 @@
+"""Large exports open envelopes on several threads: same output, same error reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tipsite import keys, reader
+
+from .conftest import PASSPHRASE, KeyFiles, write_key_files
+from .test_hotline import broken_envelopes
+from .test_hotline_support import deliver, deliver_raw, hotline, staff_env
+
+TIPS_PER_KEY = 60  # two keys: 120 envelopes, well past reader.PARALLEL_FROM
+
+
+def test_a_large_export_with_two_keys_and_damage_is_whole_ordered_and_names_each_failure(
+    tmp_path: Path, key_files: KeyFiles
+) -> None:
+    assert 2 * TIPS_PER_KEY > reader.PARALLEL_FROM  # the threaded path is the one tested
+    older = write_key_files(tmp_path / "older", keys.generate())
+    inbox = tmp_path / "inbox"
+    for files, label in ((key_files, "new"), (older, "old")):
+        for i in range(TIPS_PER_KEY):
+            deliver(inbox, files.pair.public, 1, location=f"{label} {i}")
+    good = (inbox / "new" / sorted((inbox / "new").iterdir())[0].name).read_bytes()
+    broken = [deliver_raw(inbox, data) for data in broken_envelopes(good, keys.generate()).values()]
+    args = ["export", "--format", "json", "--inbox", str(inbox),
+            "--key", str(key_files.private), "--key", str(older.private)]
+    env = staff_env(tmp_path, PASSPHRASE)
+    first, second = hotline(args, env), hotline(args, env)
+    assert first.returncode == 1
+    assert first.stdout == second.stdout  # the same order every time
+    text = first.stdout.strip()
+    records = json.loads(text) if text.startswith("[") else [
+        json.loads(line) for line in text.splitlines()]
+    locations = sorted(r["location"] for r in records)
+    expected = sorted(f"{label} {i}" for label in ("new", "old") for i in range(TIPS_PER_KEY))
+    assert locations == expected
+    for name in broken:
+        assert sum(name in line for line in first.stderr.splitlines()) == 1
+    assert "Traceback" not in first.stderr
