@@ -58,22 +58,25 @@ def flood(storage: str, global_limit: str, flood_size: int,
         "TIPSITE_RATELIMIT_STORAGE": storage,
     })
     try:
-        flooder, neighbour = fetch_pair(server.port), fetch_pair(server.port)
+        # A form token sends one tip only (tipsite/replay.py): a fresh form per post.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            flooder = list(pool.map(lambda _: fetch_pair(server.port), range(flood_size)))
+        neighbour = [fetch_pair(server.port) for _ in range(NEIGHBOUR_TIPS)]
         flood_statuses: Counter[int] = Counter()
         neighbour_statuses: Counter[int] = Counter()
         lock = threading.Lock()
 
         def one_flood_post(n: int) -> None:
             headers = {"X-Forwarded-For": f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"}
-            status = post_tip(server.port, flooder, headers if many_addresses else FLOODER)
+            status = post_tip(server.port, flooder[n], headers if many_addresses else FLOODER)
             with lock:
                 flood_statuses[status] += 1
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             running = pool.map(one_flood_post, range(flood_size))
-            for _ in range(NEIGHBOUR_TIPS):  # the neighbour posts while the flood runs
+            for pair in neighbour:  # the neighbour posts while the flood runs
                 time.sleep(0.2)
-                neighbour_statuses[post_tip(server.port, neighbour, NEIGHBOUR)] += 1
+                neighbour_statuses[post_tip(server.port, pair, NEIGHBOUR)] += 1
             list(running)
         return {
             "storage": storage.split(":", 1)[0],

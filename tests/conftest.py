@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.cookiejar
 import os
 import re
@@ -157,6 +158,19 @@ def stop_gunicorn(server: LiveServer) -> None:
 @pytest.fixture
 def live_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer]:
     server = start_gunicorn(site_env, tmp_path / "gunicorn.log")
+    yield server
+    stop_gunicorn(server)
+
+
+STAFF_TOKEN = "a-staff-token-only-the-hotline-knows"
+
+
+@pytest.fixture
+def staff_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer]:
+    """The site under gunicorn with the staff API on (it knows only the token's hash)."""
+    digest = hashlib.sha256(STAFF_TOKEN.encode()).hexdigest()
+    server = start_gunicorn({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest},
+                            tmp_path / "staff-gunicorn.log")
     yield server
     stop_gunicorn(server)
 

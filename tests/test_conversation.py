@@ -8,11 +8,9 @@ hotline pull -> hotline show: one conversation. And nothing secret lands anywher
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,19 +21,17 @@ from tipsite import envelope, payload, receipt
 from tipsite.inbox import Inbox
 
 from .conftest import (
-    PASSPHRASE,
+    STAFF_TOKEN,
     KeyFiles,
     LiveServer,
     Visitor,
     a_tip,
     csrf_token_in,
     free_port,
-    start_gunicorn,
-    stop_gunicorn,
 )
-from .test_hotline_support import START, deliver, hotline, staff_env, tip_fields
+from .test_hotline_support import START, deliver, hotline, staff_worker_env, tip_fields
 
-TOKEN = "staff-token-for-the-conversation-tests"
+TOKEN = STAFF_TOKEN
 CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{19})<')
 TIP_TEXT = "Kvinderne på Strandvejen 7 bliver hentet i en hvid varevogn hver nat"
 REPLY_TEXT = "Tak for dit tip. Hvilken indgang brugte de – for eller bag? (svar-7Q2)"
@@ -43,24 +39,9 @@ DETAILS = "Bagindgangen, og varevognen har nummerplade CX 98 765 (detalje-5K1)"
 
 
 @pytest.fixture
-def staff_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer]:
-    """The site under gunicorn with the staff API on (it knows only the token's hash)."""
-    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    server = start_gunicorn({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest},
-                            tmp_path / "gunicorn.log")
-    yield server
-    stop_gunicorn(server)
-
-
-@pytest.fixture
 def env(tmp_path: Path, key_files: KeyFiles) -> dict[str, str]:
     """A hotline worker: the centre's key in the keyring, the token in a 0600 file."""
-    env = staff_env(tmp_path, PASSPHRASE, HOTLINE_TOKEN=TOKEN)
-    assert hotline(["keys", "--add", str(key_files.private)], env).returncode == 0
-    token_file = tmp_path / "staff.token"
-    token_file.write_text(TOKEN + "\n")
-    token_file.chmod(0o600)
-    return env
+    return staff_worker_env(tmp_path, key_files.private, TOKEN, HOTLINE_TOKEN=TOKEN)
 
 
 def receipt_code(thanks_page: str) -> str:

@@ -72,6 +72,19 @@ def staff_env(tmp_path: Path, passphrase: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def staff_worker_env(tmp_path: Path, private_key: Path, token: str, **extra: str
+                     ) -> dict[str, str]:
+    """A hotline worker: ``private_key`` in the keyring, ``token`` in a 0600 file."""
+    from .conftest import PASSPHRASE
+
+    env = staff_env(tmp_path, PASSPHRASE, **extra)
+    assert hotline(["keys", "--add", str(private_key)], env).returncode == 0
+    token_file = tmp_path / "staff.token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    return env
+
+
 def hotline(args: Sequence[str], env: Mapping[str, str], stdin: str | bytes | None = None,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed console script ``hotline`` and capture its output as text."""

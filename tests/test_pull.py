@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,39 +14,22 @@ import pytest
 from tipsite import keys
 
 from .conftest import (
-    PASSPHRASE,
+    STAFF_TOKEN,
     KeyFiles,
     LiveServer,
     Visitor,
     a_tip,
-    start_gunicorn,
-    stop_gunicorn,
 )
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_env
+from .test_hotline_support import HOTLINE, deliver, hotline, staff_worker_env
 
-TOKEN = "a-staff-token-only-the-hotline-knows"
+TOKEN = STAFF_TOKEN
 FORM_TEXT = "Kvinderne på Østergade sover i klinikken 😟 "
-
-
-@pytest.fixture
-def staff_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer]:
-    """The site under gunicorn with the staff API on (the server knows only the hash)."""
-    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    server = start_gunicorn({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest},
-                            tmp_path / "gunicorn.log")
-    yield server
-    stop_gunicorn(server)
 
 
 @pytest.fixture
 def env(tmp_path: Path, key_files: KeyFiles) -> dict[str, str]:
     """A hotline worker: the centre's key in the keyring, the token in a 0600 file."""
-    env = staff_env(tmp_path, PASSPHRASE)
-    assert hotline(["keys", "--add", str(key_files.private)], env).returncode == 0
-    token_file = tmp_path / "staff.token"
-    token_file.write_text(TOKEN + "\n")
-    token_file.chmod(0o600)
-    return env
+    return staff_worker_env(tmp_path, key_files.private, TOKEN)
 
 
 def waiting(site_env: dict[str, str]) -> list[str]:

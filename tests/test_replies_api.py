@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,9 @@ from tipsite.errors import PullError
 from tipsite.pull import StaffClient
 from tipsite.replies import MAX_REPLY_BYTES, ReplyBox
 
-from .conftest import LiveServer, start_gunicorn, stop_gunicorn
+from .conftest import STAFF_TOKEN, LiveServer
 
-TOKEN = "staff-token-for-reply-tests-0123456789"
+TOKEN = STAFF_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CODE = "1234 5678 9012 3456"
 
@@ -121,15 +120,6 @@ def test_the_reply_route_logs_nothing_identifying(
             headers={"Authorization": "Bearer wrong"})
     for secret in (tipster.lookup, name, TOKEN, "wrong", "127.0.0.1"):
         assert secret not in caplog.text
-
-
-@pytest.fixture
-def staff_server(tmp_path: Path, site_env: dict[str, str]) -> Iterator[LiveServer]:
-    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    server = start_gunicorn({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest},
-                            tmp_path / "gunicorn.log")
-    yield server
-    stop_gunicorn(server)
 
 
 def test_over_real_http_a_retried_upload_stores_one_reply_and_a_wrong_token_none(
