@@ -57,7 +57,7 @@ def conversation() -> Any:
         return show(form, 400)
     receipt = derive(form.code.data)
     box = ReplyBox(_settings().replies)
-    box.expire(_settings().reply_days)
+    box.expire(_settings().reply_days)  # no timer process: expiry runs when codes are used
     state: dict[str, Any] = {}
     if action == "add":
         if not (form.message.data or "").strip():

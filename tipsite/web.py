@@ -88,6 +88,8 @@ def submit() -> Any:
         # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
         return redirect(url_for("site.thanks"), 303)
     try:
+        # Read on every tip (a small file): a key removed or replaced at run time must
+        # close the form or take effect at once, never leave a stale key in memory.
         public_key = load_public_key(settings().public_key)
     except KeyFileError:
         log.error("the public key cannot be read; tips are refused until it is fixed")
