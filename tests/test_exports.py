@@ -191,7 +191,7 @@ def test_html_via_hotline_keeps_danish_letters_and_stays_inert(
 
 def test_json_export_escapes_terminal_controls_but_keeps_the_text() -> None:
     text = "før\x1b[2J\x9b\u202eefter"
-    document = exports.to_json([a_tip(description=text)])
+    document = exports.to_json([a_tip(description=text)]).decode("utf-8")
     assert not re.search("[\x1b\x9b\u202e]", document)
     assert json.loads(document)[0]["description"] == text
     assert json.loads(document)[0]["notes"] == [{"written_at": "2026-11-29 10:00 UTC",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from tipsite.reader import Followup, Opened, Reply, Tip
 
@@ -64,7 +65,7 @@ def _time(entry: Entry) -> tuple[str, int]:
 
 def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conversation]:
     """Group opened tips and follow-ups by lookup id, and put each reply with its own."""
-    ordered = sorted(items, key=lambda item: (item.received_at, item.id))
+    ordered = sorted(items, key=attrgetter("received_at", "id"))
     by_lookup: dict[str, Conversation] = {}
     conversations: list[Conversation] = []
     for item in ordered:  # tips first, so a follow-up finds its tip whatever the times say
@@ -85,10 +86,12 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
                 by_lookup[lookup] = home
         else:
             home.followups.append(item)
-    by_member = {member: c for c in conversations for member in c.members()}
-    for reply in replies:
-        if reply.tip in by_member:
-            by_member[reply.tip].replies.append(reply)
+    replies = list(replies)
+    if replies:  # most exports have none: then no index of every member is needed
+        by_member = {member: c for c in conversations for member in c.members()}
+        for reply in replies:
+            if reply.tip in by_member:
+                by_member[reply.tip].replies.append(reply)
     return conversations
 
 

@@ -247,7 +247,9 @@ class Source:
             return self._open(sealed, unlocker.pairs, pool)
 
     def _read_chunk(self, names: Sequence[str]) -> list[bytes]:
-        return [self.read(name) for name in names]
+        if self.inbox:
+            return [self.inbox.read(name) for name in names]
+        return self._store.read_many(names)
 
     def _read_and_unlock(self, names: Sequence[str], extra: Sequence[bytes]
                          ) -> tuple[dict[str, bytes], KeyUnlocker]:
@@ -810,19 +812,22 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
         # Oldest first, not the listing's triage order: an export is a record.
         chosen = sorted((c for c in conversations if matches(c, statuses, setting)),
                         key=lambda c: (c.root.received_at, c.id))
+        count = len(chosen)
         if fmt == "json":
-            text = exports.to_json(chosen)
+            data = exports.to_json(chosen)
         elif fmt == "csv":
-            text = exports.to_csv(chosen, lang)
+            data = exports.to_csv(chosen, lang).encode("utf-8")
         else:
-            text = exports.to_html(chosen, lang)
-    data = text.encode("utf-8")
+            data = exports.to_html(chosen, lang).encode("utf-8")
+        # Freed while the collector still sleeps: woken with them alive, it would
+        # walk every opened tip once more (about 50 ms for 10,000) to find nothing.
+        del conversations, chosen
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         write_export(out, data)
-        click.echo(f"Exported {len(chosen)} tips (with their follow-ups) to {out}", err=True)
+        click.echo(f"Exported {count} tips (with their follow-ups) to {out}", err=True)
     report_unreadable(unreadable)
     if unreadable:
         ctx.exit(1)

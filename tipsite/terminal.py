@@ -58,7 +58,7 @@ def safe(text: str, multiline: bool = True) -> str:
 def escape_json_text(text: str) -> str:
     """JSON text with unsafe characters written as ``\\uXXXX`` escapes (same data).
 
-    ``json.dumps`` escapes C0 controls itself but lets DEL, C1 controls (CSI) and
+    JSON encoders escape C0 controls themselves but let DEL, C1 controls (CSI) and
     bidi overrides through; escaping them keeps exported JSON safe to ``cat``.
     """
 
