@@ -17,6 +17,7 @@ shared machine other work stretches wall times unevenly between the two.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -111,8 +112,14 @@ def main() -> None:
     parser.add_argument("--kdf-cost", choices=sorted(keys.KDF_COSTS), default="interactive")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
+    # Bytecode as an installed tool has it (pip compiles at install): with
+    # PYTHONDONTWRITEBYTECODE set, every run would otherwise compile the package again.
+    compileall.compile_dir(ROOT / "tipsite", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         store, pair = make_store(Path(tmp) / "store", args.tips, args.kdf_cost)
+        # Written back before timing: the kernel flushing 40 MB of new files would
+        # otherwise slow whichever rounds it overlaps.
+        os.sync()
         envelopes = [store.read(name) for name in store.names()]
         load_before = os.getloadavg()[0]
         bare, read_bare, export = [], [], []
