@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tipsite import keys, reader
 
 from .conftest import PASSPHRASE, KeyFiles, write_key_files
@@ -40,3 +42,29 @@ def test_a_large_export_with_two_keys_and_damage_is_whole_ordered_and_names_each
     for name in broken:
         assert sum(name in line for line in first.stderr.splitlines()) == 1
     assert "Traceback" not in first.stderr
+
+
+def test_a_key_only_later_envelopes_need_is_unlocked_when_they_are_read(
+    tmp_path: Path, key_files: KeyFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Envelopes are read, unlocked and decrypted a chunk at a time: here the second key
+    # is first needed after the first chunk, while earlier chunks are being decrypted.
+    from tipsite.hotline import Source
+    from tipsite.inbox import Inbox
+
+    newer = write_key_files(tmp_path / "newer", keys.generate())
+    inbox = tmp_path / "inbox"
+    early, late = reader.CHUNK_SIZE + 10, 40
+    for files, count, first in ((key_files, early, "0"), (newer, late, "f")):
+        for name in deliver(inbox, files.pair.public, count, location=f"key {first}"):
+            # Names sort the second key's envelopes after every chunk of the first's.
+            (inbox / "new" / name).rename(inbox / "new" / (first + name[1:]))
+    monkeypatch.setenv("HOTLINE_PASSPHRASE", PASSPHRASE)
+    source = Source(None, Inbox(inbox), (key_files.private, newer.private))
+    conversations, unreadable = source.conversations()
+    assert unreadable == []
+    locations = [c.root.fields["location"] for c in conversations]
+    assert locations.count("key 0") == early
+    assert locations.count("key f") == late
+    assert {pair.key_id for pair in source.unlocker.pairs} == {
+        keys.key_id(key_files.pair.public), keys.key_id(newer.pair.public)}

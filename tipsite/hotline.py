@@ -34,7 +34,6 @@ from tipsite.keyring import find as find_key
 from tipsite.store import STATUSES, Store, TipState
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
 
     from tipsite.pull import StaffClient
 # pull and outbox (urllib, http.client, email) are imported by the commands that talk
@@ -214,6 +213,8 @@ class Source:
     store: Store | None
     inbox: Inbox | None
     key_files: Sequence[Path] = field(default_factory=tuple)
+    # One per command, so a key is unlocked (and its passphrase asked for) once.
+    _unlocker: KeyUnlocker | None = field(default=None, init=False, repr=False)
 
     def names(self) -> list[str]:
         return self.inbox.names() if self.inbox else self._store.names()
@@ -236,48 +237,60 @@ class Source:
     def resolve(self, prefix: str) -> str:
         return shortid.resolve(prefix, self.names())
 
+    @property
+    def unlocker(self) -> KeyUnlocker:
+        if self._unlocker is None:
+            self._unlocker = KeyUnlocker(self)
+        return self._unlocker
+
     def pairs(self, sealed: Iterable[bytes]) -> list[keys.KeyPair]:
         """The unlocked keys these envelopes need (asked for once each)."""
-        return KeyUnlocker(self).need(sealed)
+        return self.unlocker.need(sealed)
 
     def open(self, names: Sequence[str]) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         """Open the tips ``names`` in memory; broken envelopes come back as Unreadable."""
-        sealed, unlocker = self._read_and_unlock(names, [])
-        with reader.envelope_pool(len(names)) as pool:
-            return self._open(sealed, unlocker.pairs, pool)
+        return self._read_tips(names, self._unseal(names, []))
 
     def _read_chunk(self, names: Sequence[str]) -> list[bytes]:
         if self.inbox:
             return [self.inbox.read(name) for name in names]
         return self._store.read_many(names)
 
-    def _read_and_unlock(self, names: Sequence[str], extra: Sequence[bytes]
-                         ) -> tuple[dict[str, bytes], KeyUnlocker]:
-        """Read the envelopes ``names``; unlock the keys they and ``extra`` need.
+    def _unseal(self, names: Sequence[str], extra: Sequence[bytes]
+                ) -> list[bytes | reader.Unreadable]:
+        """Read and decrypt the envelopes ``names``; unlock the keys they and ``extra`` need.
 
-        The keys of the first chunk (and of ``extra``) are unlocked here while a
-        thread reads the rest: Argon2id runs without the GIL, so on two cores the
-        unlock and the reading overlap. One reading thread, not more: a second
-        only takes turns with the first for the GIL (measured: no faster, more CPU).
-        Keys only later envelopes need are unlocked once everything is read.
+        A thread reads the files while this one unlocks the first chunk's keys:
+        Argon2id runs without the GIL, so on two cores the unlock and the reading
+        overlap. Each chunk goes to the decrypting threads as soon as it is read and
+        its keys are unlocked, so the last reads overlap the first decryptions. One
+        reading thread, not more: a second only takes turns with the first for the
+        GIL (measured: no faster, more CPU).
         """
-        with reader.envelope_pool(len(names), workers=1) as pool:
-            chunks = reader.chunked_map(pool, self._read_chunk, names)
-            data = next(chunks, [])
-            unlocker = KeyUnlocker(self)
-            unlocker.need([*data, *extra])
-            for chunk in chunks:
-                data += chunk
-        unlocker.need(data)
-        return dict(zip(names, data, strict=True)), unlocker
+        chunks: list[list[bytes | reader.Unreadable]] = []
+        with reader.envelope_pool(len(names), workers=1) as reading, \
+                reader.envelope_pool(len(names)) as decrypting:
+            futures = []  # with a pool, chunks come from these, in order
+            start = 0
+            for data in reader.chunked_map(reading, self._read_chunk, names):
+                pairs = list(self.pairs([*data, *extra] if start == 0 else data))
+                chunk, start = names[start:start + len(data)], start + len(data)
+                if decrypting is None:
+                    chunks.append(reader.unseal_chunk(chunk, data, pairs))
+                else:
+                    futures.append(decrypting.submit(reader.unseal_chunk, chunk, data, pairs))
+            chunks += [future.result() for future in futures]
+        if not names:
+            self.pairs(extra)
+        return [plaintext for chunk in chunks for plaintext in chunk]
 
-    def _open(self, sealed: dict[str, bytes], pairs: Sequence[keys.KeyPair],
-              pool: ThreadPoolExecutor | None = None
-              ) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
+    def _read_tips(self, names: Sequence[str], plaintexts: Sequence[bytes | reader.Unreadable]
+                   ) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         # In the store a tip nobody has touched yet is new; an inbox copy has no status.
         untouched = TipState() if self.inbox is None else None  # one for all: only read
         opened, unreadable = [], []
-        for item in reader.open_many(sealed, pairs, self.states(), untouched, pool):
+        for item in reader.read_tips(names, plaintexts, self.unlocker.pairs, self.states(),
+                                     untouched):
             if isinstance(item, reader.Unreadable):
                 unreadable.append(item)
             else:
@@ -288,10 +301,8 @@ class Source:
         """Every tip with its follow-ups and the staff's replies, opened in memory."""
         names = self.names()
         stored = [] if self.inbox else self._store.replies()
-        sealed, unlocker = self._read_and_unlock(names, [r.sealed for r in stored])
-        with reader.envelope_pool(len(names)) as pool:
-            opened, unreadable = self._open(sealed, unlocker.pairs, pool)
-        replies = [reader.open_reply(r, unlocker.pairs) for r in stored]
+        opened, unreadable = self._read_tips(names, self._unseal(names, [r.sealed for r in stored]))
+        replies = [reader.open_reply(r, self.unlocker.pairs) for r in stored]
         return gather(opened, replies), unreadable
 
 
@@ -722,7 +733,7 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     client = site_client(local, url, allow_http, token_file)  # fail before the typing
     name = source.resolve(tip_id)
     pairs = source.pairs([local.read(name)])
-    opened, unreadable = source._open({name: local.read(name)}, pairs)
+    opened, unreadable = source.open([name])
     if unreadable:
         raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
     item = opened[0]
