@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tipsite import exports
 from tipsite.conversation import Conversation
 from tipsite.reader import Note, Tip
+from tipsite.terminal import is_unsafe
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, tip_fields
@@ -196,3 +197,21 @@ def test_json_export_escapes_terminal_controls_but_keeps_the_text() -> None:
     assert json.loads(document)[0]["description"] == text
     assert json.loads(document)[0]["notes"] == [{"written_at": "2026-11-29 10:00 UTC",
                                                 "text": "Note om sagen"}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_whatever_the_tip_said_the_json_keeps_it_and_is_safe_to_cat(text: str) -> None:
+    # Both ways through to_json: plain Latin-1 (the encoder's bytes stand) and beyond
+    # (the regex escapes); either way the data is unchanged and nothing unsafe is raw.
+    document = exports.to_json([a_tip(description=text), a_tip("1" * 32, location="Ærø")])
+    records = json.loads(document)
+    assert records[0]["description"] == text
+    assert records[1]["location"] == "Ærø"
+    assert not [char for char in document.decode("utf-8") if is_unsafe(char)]
+
+
+def test_json_export_keeps_danish_letters_as_themselves() -> None:
+    document = exports.to_json([a_tip(description=DANISH)])
+    assert DANISH.encode("utf-8") in document
+    assert json.loads(document)[0]["description"] == DANISH

@@ -18,7 +18,7 @@ from tipsite.reader import Followup, Opened, Reply, Tip
 Entry = Tip | Followup | Reply
 
 
-@dataclass
+@dataclass(slots=True)
 class Conversation:
     """A tip (or a follow-up without its tip) with everything that belongs to it."""
 
@@ -68,19 +68,20 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
     ordered = sorted(items, key=attrgetter("received_at", "id"))
     by_lookup: dict[str, Conversation] = {}
     conversations: list[Conversation] = []
+    followups: list[Followup] = []
     for item in ordered:  # tips first, so a follow-up finds its tip whatever the times say
         if isinstance(item, Tip):
-            conversation = Conversation(item)
+            conversation = Conversation(item, [], [])
             conversations.append(conversation)
             if item.reply_to is not None:
                 by_lookup.setdefault(item.reply_to.lookup, conversation)
-    for item in ordered:
-        if isinstance(item, Tip):
-            continue
+        else:
+            followups.append(item)
+    for item in followups:
         lookup = item.reply_to.lookup if item.reply_to else None
         home = by_lookup.get(lookup) if lookup else None
         if home is None:
-            home = Conversation(item)  # the earliest follow-up of an unknown code leads
+            home = Conversation(item, [], [])  # the earliest follow-up of an unknown code leads
             conversations.append(home)
             if lookup:
                 by_lookup[lookup] = home

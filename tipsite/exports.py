@@ -39,7 +39,7 @@ _FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 _HTML_TAGS = frozenset(("article", "h1", "h2", "p", "dl", "dt", "dd", "ul", "li", "span",
                         "code", "section"))
 _HTML_ATTRIBUTES = {"*": ["class"]}  # no href, src or style: nothing can point outside
-# Every Latin-1 character escape_json_text leaves alone, as bytes (see _json_line).
+# Every Latin-1 character escape_json_text leaves alone, as bytes (see to_json).
 _SAFE_LATIN1 = bytes(code for code in range(256) if not is_unsafe(chr(code)))
 
 
@@ -102,29 +102,20 @@ def conversation_record(conversation: Conversation) -> dict[str, Any]:
 
 
 def to_json(conversations: Sequence[Conversation]) -> bytes:
-    """Every conversation as a JSON list in UTF-8, one per line (readable, and one call each)."""
-    # Escaping line by line gives the same text as escaping the whole (it works a
-    # character at a time, and brackets and ",\n" are safe), but lets most lines skip it.
-    lines = b",\n".join(_json_line(conversation_record(c)) for c in conversations)
-    return b"[\n" + lines + b"\n]\n" if conversations else b"[]\n"
-
-
-def _json_line(record: dict[str, Any]) -> bytes:
-    """``record`` as JSON, with ``escape_json_text`` applied when anything needs it.
-
-    Tips are mostly Latin-1 (Danish letters included); for those, one C-level
-    ``translate`` over the Latin-1 bytes shows whether any character needs escaping,
-    several times faster than the per-character regex over an export of 10,000 tips.
-    """
-    line = orjson.dumps(record)
-    text = line.decode("utf-8")
+    """Every conversation as an indented JSON list, in UTF-8."""
+    # One encoder call for the whole list: per record, the calls and the joining cost
+    # seven times the encoding itself over 10,000 tips.
+    data = orjson.dumps([conversation_record(c) for c in conversations],
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    text = data.decode("utf-8")
     try:
-        latin1 = text.encode("latin-1")
-    except UnicodeEncodeError:  # beyond Latin-1 (emoji, curly quotes): the full check
-        return escape_json_text(text).encode("utf-8")
-    if latin1.translate(None, _SAFE_LATIN1):  # what is left after deleting safe bytes
-        return escape_json_text(text).encode("utf-8")
-    return line
+        # Mostly Latin-1 (Danish letters included): one C-level translate shows whether
+        # anything needs escaping, and if nothing does the encoder's bytes stand.
+        if not text.encode("latin-1").translate(None, _SAFE_LATIN1):
+            return data
+    except UnicodeEncodeError:
+        pass  # beyond Latin-1 (emoji, curly quotes): the regex looks at those characters
+    return escape_json_text(text).encode("utf-8")
 
 
 # --- CSV -----------------------------------------------------------------------

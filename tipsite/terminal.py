@@ -19,6 +19,8 @@ _UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
 # Characters worth a closer look: everything but printable ASCII and the printable
 # Latin, Greek, Cyrillic... blocks, so Danish text costs one C-level regex scan.
 _CANDIDATES = re.compile("[^\x20-\x7e\xa0-\xac\xae-\u05ff]")
+# The same for JSON text, where a line break is layout (encoders escape those in strings).
+_JSON_CANDIDATES = re.compile("[^\n\x20-\x7e\xa0-\xac\xae-\u05ff]")
 
 
 def _visible(char: str) -> str:
@@ -72,4 +74,4 @@ def escape_json_text(text: str) -> str:
         code -= 0x10000  # outside the BMP, JSON needs a surrogate pair
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
-    return _CANDIDATES.sub(fix, text)
+    return _JSON_CANDIDATES.sub(fix, text)
