@@ -304,3 +304,25 @@ def test_purge_takes_a_handled_conversation_whole_but_never_unread_details(
     assert "Removed 2 tips and follow-ups" in gone.stdout
     left = sorted(p.name for p in (tmp_path / "store" / "tips").iterdir())
     assert left == [conversations["orphan"]]
+
+
+def test_conversations_come_oldest_first_with_follow_ups_whose_tip_is_gone_in_place() -> None:
+    from tipsite.conversation import gather
+    from tipsite.reader import Followup, ReplyTo, Tip
+
+    def link(n: int) -> ReplyTo:
+        return ReplyTo(f"{n:032x}", "A" * 43 + "=")
+
+    def tip(name: str, at: str, code: int) -> Tip:
+        return Tip(name * 32, f"2026-11-{at}Z", "da", tip_fields(), "new", reply_to=link(code))
+
+    def followup(name: str, at: str, code: int) -> Followup:
+        return Followup(name * 32, f"2026-11-{at}Z", "da", "mere", link(code), "new")
+
+    items = [tip("c", "28T12:00:00", 1), followup("e", "28T13:00:00", 1),
+             followup("a", "27T09:00:00", 9), tip("b", "28T08:00:00", 2),
+             followup("d", "28T10:00:00", 9)]
+    conversations = gather(items)
+    assert [c.id[0] for c in conversations] == ["a", "b", "c"]  # the orphan "a" leads its own
+    assert [f.id[0] for f in conversations[0].followups] == ["d"]
+    assert [f.id[0] for f in conversations[2].followups] == ["e"]

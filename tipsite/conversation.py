@@ -64,7 +64,10 @@ def _time(entry: Entry) -> tuple[str, int]:
 
 
 def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conversation]:
-    """Group opened tips and follow-ups by lookup id, and put each reply with its own."""
+    """Group opened tips and follow-ups by lookup id, and put each reply with its own.
+
+    The conversations come oldest first (by their first tip or follow-up, then id).
+    """
     ordered = sorted(items, key=attrgetter("received_at", "id"))
     by_lookup: dict[str, Conversation] = {}
     conversations: list[Conversation] = []
@@ -77,16 +80,19 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
                 by_lookup.setdefault(item.reply_to.lookup, conversation)
         else:
             followups.append(item)
+    orphans: list[Conversation] = []
     for item in followups:
         lookup = item.reply_to.lookup if item.reply_to else None
         home = by_lookup.get(lookup) if lookup else None
         if home is None:
             home = Conversation(item, [], [])  # the earliest follow-up of an unknown code leads
-            conversations.append(home)
+            orphans.append(home)
             if lookup:
                 by_lookup[lookup] = home
         else:
             home.followups.append(item)
+    if orphans:  # the tips' conversations are in time order already
+        conversations = sorted([*conversations, *orphans], key=_leader_time)
     replies = list(replies)
     if replies:  # most exports have none: then no index of every member is needed
         by_member = {member: c for c in conversations for member in c.members()}
@@ -94,6 +100,10 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
             if reply.tip in by_member:
                 by_member[reply.tip].replies.append(reply)
     return conversations
+
+
+def _leader_time(conversation: Conversation) -> tuple[str, str]:
+    return conversation.root.received_at, conversation.root.id
 
 
 def find(conversations: Iterable[Conversation], item_id: str) -> Conversation:

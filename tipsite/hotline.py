@@ -820,9 +820,8 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
     source = source_for(store, inbox, key_files)
     with cyclic_gc_paused():
         conversations, unreadable = source.conversations()
-        # Oldest first, not the listing's triage order: an export is a record.
-        chosen = sorted((c for c in conversations if matches(c, statuses, setting)),
-                        key=lambda c: (c.root.received_at, c.id))
+        # Oldest first as gathered, not the listing's triage order: an export is a record.
+        chosen = [c for c in conversations if matches(c, statuses, setting)]
         count = len(chosen)
         if fmt == "json":
             data = exports.to_json(chosen)
