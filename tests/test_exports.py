@@ -215,3 +215,16 @@ def test_json_export_keeps_danish_letters_as_themselves() -> None:
     document = exports.to_json([a_tip(description=DANISH)])
     assert DANISH.encode("utf-8") in document
     assert json.loads(document)[0]["description"] == DANISH
+
+
+def test_the_fast_check_only_passes_characters_the_escaping_would_leave_alone() -> None:
+    # to_json returns the encoder's bytes untouched when every byte is in _SAFE_UTF8;
+    # that is only right if no character made of such bytes would have been escaped.
+    from tipsite.terminal import escape_json_text
+
+    safe_bytes = set(exports._SAFE_UTF8)
+    passed = [chr(code) for code in range(0x110000)
+              if not 0xD800 <= code <= 0xDFFF
+              and set(chr(code).encode("utf-8")) <= safe_bytes]
+    assert "æ" in passed and "\n" in passed and "\x9b" not in passed
+    assert [char for char in passed if escape_json_text(char) != char] == []

@@ -260,7 +260,7 @@ class Source:
                 ) -> list[bytes | reader.Unreadable]:
         """Read and decrypt the envelopes ``names``; unlock the keys they and ``extra`` need.
 
-        A thread reads the files while this one unlocks the first chunk's keys:
+        A thread reads the files while this one unlocks the first envelope's key:
         Argon2id runs without the GIL, so on two cores the unlock and the reading
         overlap. Each chunk goes to the decrypting threads as soon as it is read and
         its keys are unlocked, so the last reads overlap the first decryptions. One
@@ -270,18 +270,18 @@ class Source:
         chunks: list[list[bytes | reader.Unreadable]] = []
         with reader.envelope_pool(len(names), workers=1) as reading, \
                 reader.envelope_pool(len(names)) as decrypting:
+            read = reader.chunked_map(reading, self._read_chunk, names)  # the thread starts
+            self.pairs([*self._read_chunk(names[:1]), *extra])
             futures = []  # with a pool, chunks come from these, in order
             start = 0
-            for data in reader.chunked_map(reading, self._read_chunk, names):
-                pairs = list(self.pairs([*data, *extra] if start == 0 else data))
+            for data in read:
+                pairs = list(self.pairs(data))  # keys later envelopes need, if any
                 chunk, start = names[start:start + len(data)], start + len(data)
                 if decrypting is None:
                     chunks.append(reader.unseal_chunk(chunk, data, pairs))
                 else:
                     futures.append(decrypting.submit(reader.unseal_chunk, chunk, data, pairs))
             chunks += [future.result() for future in futures]
-        if not names:
-            self.pairs(extra)
         return [plaintext for chunk in chunks for plaintext in chunk]
 
     def _read_tips(self, names: Sequence[str], plaintexts: Sequence[bytes | reader.Unreadable]
