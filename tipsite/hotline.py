@@ -32,14 +32,13 @@ from tipsite.inbox import Inbox, fsync_folder, write_durably
 from tipsite.keyring import KeyEntry, entry_for, replace_text
 from tipsite.keyring import find as find_key
 from tipsite.store import STATUSES, Store, TipState
-
-if TYPE_CHECKING:
-
-    from tipsite.pull import StaffClient
-# pull and outbox (urllib, http.client, email) are imported by the commands that talk
-# to the site: list, show and export start measurably faster without them (bench/).
 from tipsite.terminal import safe
 from tipsite.vocabulary import SETTING_IDS
+
+if TYPE_CHECKING:
+    # pull and outbox (urllib, http.client, email) are imported by the commands that
+    # talk to the site: list, show and export start measurably faster without them.
+    from tipsite.pull import StaffClient
 
 # Names of environment variables, not secrets:
 ENV_PASSPHRASE = "HOTLINE_PASSPHRASE"  # noqa: S105
@@ -271,7 +270,7 @@ class Source:
         with reader.envelope_pool(len(names), workers=1) as reading, \
                 reader.envelope_pool(len(names)) as decrypting:
             read = reader.chunked_map(reading, self._read_chunk, names)  # the thread starts
-            self.pairs([*self._read_chunk(names[:1]), *extra])
+            self.pairs([*self._read_chunk(names[:1]), *extra])  # one file read twice
             futures = []  # with a pool, chunks come from these, in order
             start = 0
             for data in read:
