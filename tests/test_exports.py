@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tipsite import exports
 from tipsite.conversation import Conversation
 from tipsite.reader import Note, Tip
-from tipsite.terminal import is_unsafe
+from tipsite.terminal import is_unsafe, safe
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, tip_fields
@@ -228,3 +228,16 @@ def test_the_fast_check_only_passes_characters_the_escaping_would_leave_alone() 
               and set(chr(code).encode("utf-8")) <= safe_bytes]
     assert "æ" in passed and "\n" in passed and "\x9b" not in passed
     assert [char for char in passed if escape_json_text(char) != char] == []
+
+
+def test_the_escaping_fast_paths_agree_with_is_unsafe() -> None:
+    # Both regexes skip ranges of always-safe characters below SCANNED_BELOW for speed;
+    # those ranges come from is_unsafe, so no unassigned or format character may slip
+    # through them (above it every character is looked at one by one).
+    from tipsite.terminal import SCANNED_BELOW, escape_json_text
+
+    text = "".join(map(chr, range(2 * SCANNED_BELOW)))
+    assert [char for char in escape_json_text(text) if is_unsafe(char) and char != "\n"] == []
+    shown = safe(text)
+    assert [char for char in shown if is_unsafe(char)] == []
+    assert "ø" in shown and "\u05d0" in shown and "\u05c8" not in shown  # Hebrew alef; a gap

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 # Invisible joiners that emoji sequences need; they cannot move the cursor or reorder text.
 _HARMLESS_FORMAT = frozenset("\u200c\u200d")
 # Categories a terminal or a text renderer may act on: controls, format characters
 # (bidi overrides, zero-width), line/paragraph separators, lone surrogates.
 _UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"))
-# Characters worth a closer look: everything but printable ASCII and the printable
-# Latin, Greek, Cyrillic... blocks, so Danish text costs one C-level regex scan.
-_CANDIDATES = re.compile("[^\x20-\x7e\xa0-\xac\xae-\u05ff]")
-# The same for JSON text, where a line break is layout (encoders escape those in strings).
-_JSON_CANDIDATES = re.compile("[^\n\x20-\x7e\xa0-\xac\xae-\u05ff]")
+# Below this code point the regexes skip every character that is always safe (ASCII,
+# the Latin, Greek, Cyrillic... letters), so Danish text costs one C-level scan.
+SCANNED_BELOW = 0x600
 
 
 def _visible(char: str) -> str:
@@ -43,6 +42,32 @@ def is_unsafe(char: str, multiline: bool = True) -> bool:
     return unicodedata.category(char) in _UNSAFE_CATEGORIES
 
 
+def always_safe(char: str) -> bool:
+    """True if ``char`` is safe whether line breaks and tabs are allowed or not."""
+    return not is_unsafe(char, multiline=False)
+
+
+def _always_safe_class() -> str:
+    # A regex class body of the always-safe characters below SCANNED_BELOW, as ranges,
+    # derived from is_unsafe so the fast path can never disagree with it.
+    ranges: list[tuple[int, int]] = []
+    for code in range(SCANNED_BELOW):
+        if always_safe(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in ranges)
+
+
+@cache
+def _candidates(json_text: bool) -> re.Pattern[str]:
+    # Characters worth a closer look: all but the always-safe ones below SCANNED_BELOW;
+    # in JSON text a line break is layout too (encoders escape those inside strings).
+    # Made on first use: a JSON export that needs no escaping never compiles it.
+    return re.compile(f"[^{chr(10) if json_text else ''}{_always_safe_class()}]")
+
+
 def safe(text: str, multiline: bool = True) -> str:
     """``text`` with every unsafe character shown as a harmless escape.
 
@@ -54,7 +79,7 @@ def safe(text: str, multiline: bool = True) -> str:
         char = match.group()
         return _visible(char) if is_unsafe(char, multiline) else char
 
-    return _CANDIDATES.sub(fix, text)
+    return _candidates(json_text=False).sub(fix, text)
 
 
 def escape_json_text(text: str) -> str:
@@ -74,4 +99,4 @@ def escape_json_text(text: str) -> str:
         code -= 0x10000  # outside the BMP, JSON needs a surrogate pair
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
-    return _JSON_CANDIDATES.sub(fix, text)
+    return _candidates(json_text=True).sub(fix, text)
