@@ -35,6 +35,7 @@ from tipsite.keys import KEY_ID_BYTES, KeyPair, key_id
 MAGIC = b"TIPS"
 VERSION = 1
 HEADER_BYTES = len(MAGIC) + 1 + KEY_ID_BYTES
+_PREFIX = MAGIC + bytes([VERSION])  # what precedes the key id
 LENGTH_BYTES = 4
 MIN_BUCKET = 1024
 LARGE_STEP = 64 * 1024
@@ -82,6 +83,18 @@ def envelope_key_id(envelope: bytes) -> bytes:
     if version != VERSION:
         raise EnvelopeError(f"unknown envelope version {version} (this tool reads {VERSION})")
     return envelope[len(MAGIC) + 1 : HEADER_BYTES]
+
+
+def key_ids(envelopes: Iterable[bytes]) -> set[bytes]:
+    """The key ids the given envelopes were sealed to; damaged ones are skipped.
+
+    A slice per envelope, not :func:`envelope_key_id`'s checks and exceptions: this
+    runs over every envelope of a big export, and a damaged one is reported when
+    it is opened.
+    """
+    start = len(_PREFIX)
+    return {data[start:HEADER_BYTES] for data in envelopes
+            if data[:start] == _PREFIX and len(data) >= HEADER_BYTES}
 
 
 def open_envelope(envelope: bytes, keys: Iterable[KeyPair]) -> bytes:

@@ -26,7 +26,7 @@ import click
 
 from tipsite import exports, keys, payload, reader, screen, shortid
 from tipsite.conversation import Conversation, find, gather
-from tipsite.envelope import envelope_key_id, seal
+from tipsite.envelope import envelope_key_id, key_ids, seal
 from tipsite.errors import EnvelopeError, PullError, TipsiteError, WrongPassphrase
 from tipsite.inbox import Inbox, fsync_folder, write_durably
 from tipsite.keyring import KeyEntry, entry_for, replace_text
@@ -193,7 +193,7 @@ class KeyUnlocker:
 
     def need(self, sealed: Iterable[bytes]) -> list[keys.KeyPair]:
         """Unlock whatever keys ``sealed`` need that are not unlocked yet; all pairs so far."""
-        wanted = reader.needed_key_ids(sealed) - {pair.key_id for pair in self.pairs}
+        wanted = key_ids(sealed) - {pair.key_id for pair in self.pairs}
         if not wanted:
             return self.pairs
         if self._entries is None:
@@ -731,8 +731,8 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     local = source._store
     client = site_client(local, url, allow_http, token_file)  # fail before the typing
     name = source.resolve(tip_id)
-    pairs = source.pairs([local.read(name)])
     opened, unreadable = source.open([name])
+    pairs = source.unlocker.pairs  # open() unlocked the centre's key
     if unreadable:
         raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
     item = opened[0]

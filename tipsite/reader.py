@@ -11,14 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tipsite import payload
-from tipsite.envelope import HEADER_BYTES, MAGIC, VERSION, open_envelope
+from tipsite.envelope import open_envelope
 from tipsite.errors import EnvelopeError
 from tipsite.keys import KeyPair
 from tipsite.receipt import is_lookup
@@ -35,7 +35,6 @@ PARALLEL_FROM = 64
 # small enough that the first chunk (whose keys are unlocked first) is read at once.
 CHUNK_SIZE = 250
 MAX_WORKERS = 4
-_HEADER_START = MAGIC + bytes([VERSION])  # what precedes the key id in an envelope
 # The fields of a tip that hold text (all but the indicator list).
 _TEXTS_OF = itemgetter(*(name for name in payload.FIELD_NAMES if name != "indicators"))
 
@@ -114,14 +113,6 @@ class Unreadable:
 
 
 Opened = Tip | Followup
-
-
-def needed_key_ids(envelopes: Iterable[bytes]) -> set[bytes]:
-    """The key ids the given envelopes were sealed to (damaged ones are skipped)."""
-    # A slice per envelope, not envelope_key_id's checks and exceptions: this runs over
-    # every envelope of a big export. A damaged one is reported when it is opened.
-    return {data[len(_HEADER_START):HEADER_BYTES] for data in envelopes
-            if data[:len(_HEADER_START)] == _HEADER_START and len(data) >= HEADER_BYTES}
 
 
 def worker_count() -> int:
