@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tipsite import exports
 from tipsite.conversation import Conversation
 from tipsite.reader import Note, Tip
-from tipsite.terminal import is_unsafe, safe
+from tipsite.terminal import SAFE_UTF8, is_unsafe, safe
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, tip_fields
@@ -218,11 +218,11 @@ def test_json_export_keeps_danish_letters_as_themselves() -> None:
 
 
 def test_the_fast_check_only_passes_characters_the_escaping_would_leave_alone() -> None:
-    # to_json returns the encoder's bytes untouched when every byte is in _SAFE_UTF8;
+    # escape_json_bytes returns the bytes untouched when every byte is in SAFE_UTF8;
     # that is only right if no character made of such bytes would have been escaped.
     from tipsite.terminal import escape_json_text
 
-    safe_bytes = set(exports._SAFE_UTF8)
+    safe_bytes = set(SAFE_UTF8)
     passed = [chr(code) for code in range(0x110000)
               if not 0xD800 <= code <= 0xDFFF
               and set(chr(code).encode("utf-8")) <= safe_bytes]

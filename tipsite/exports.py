@@ -28,7 +28,7 @@ import orjson
 from tipsite import payload
 from tipsite.conversation import Conversation
 from tipsite.reader import Followup, Reply, Tip
-from tipsite.terminal import always_safe, escape_json_text, is_unsafe, safe
+from tipsite.terminal import escape_json_bytes, safe
 from tipsite.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 
 FORMATS = ("json", "csv", "html")
@@ -39,20 +39,6 @@ _FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 _HTML_TAGS = frozenset(("article", "h1", "h2", "p", "dl", "dt", "dd", "ul", "li", "span",
                         "code", "section"))
 _HTML_ATTRIBUTES = {"*": ["class"]}  # no href, src or style: nothing can point outside
-# Every Latin-1 character escape_json_text leaves alone, as bytes (see to_json).
-_SAFE_LATIN1 = bytes(code for code in range(256) if not is_unsafe(chr(code)))
-
-
-def _safe_two_byte_leads() -> list[int]:
-    # UTF-8 lead bytes 0xC2-0xDF each start 64 characters (U+0080-U+07FF); a lead byte
-    # is safe when all of them are (0xC3: U+00C0-U+00FF, æ, ø, å; not 0xC2: C1 controls).
-    return [lead for lead in range(0xC2, 0xE0)
-            if all(always_safe(chr(((lead & 0x1F) << 6) | low)) for low in range(64))]
-
-
-# UTF-8 bytes that only ever belong to characters escape_json_text leaves alone: line
-# feed, printable ASCII, continuation bytes and the safe lead bytes above.
-_SAFE_UTF8 = bytes([0x0A, *range(0x20, 0x7F), *range(0x80, 0xC0), *_safe_two_byte_leads()])
 
 
 def setting_label(setting: str, lang: str) -> str:
@@ -117,19 +103,8 @@ def to_json(conversations: Sequence[Conversation]) -> bytes:
     """Every conversation as an indented JSON list, in UTF-8."""
     # One encoder call for the whole list: per record, the calls and the joining cost
     # seven times the encoding itself over 10,000 tips.
-    data = orjson.dumps([conversation_record(c) for c in conversations],
-                        option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    # Most exports need no escaping, and C-level translates show it without a regex
-    # over every character: first on the UTF-8 bytes, then on the text as Latin-1.
-    if not data.translate(None, _SAFE_UTF8):
-        return data
-    text = data.decode("utf-8")
-    try:
-        if not text.encode("latin-1").translate(None, _SAFE_LATIN1):
-            return data
-    except UnicodeEncodeError:
-        pass  # beyond Latin-1 (emoji, curly quotes): the regex looks at those characters
-    return escape_json_text(text).encode("utf-8")
+    return escape_json_bytes(orjson.dumps([conversation_record(c) for c in conversations],
+                                          option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
 # --- CSV -----------------------------------------------------------------------

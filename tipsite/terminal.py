@@ -100,3 +100,26 @@ def escape_json_text(text: str) -> str:
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
     return _candidates(json_text=True).sub(fix, text)
+
+
+def _safe_two_byte_leads() -> list[int]:
+    # UTF-8 lead bytes 0xC2-0xDF each start 64 characters (U+0080-U+07FF); a lead byte
+    # is safe when all of them are (0xC3: U+00C0-U+00FF, æ, ø, å; not 0xC2: C1 controls).
+    return [lead for lead in range(0xC2, 0xE0)
+            if all(always_safe(chr(((lead & 0x1F) << 6) | low)) for low in range(64))]
+
+
+# UTF-8 bytes that only ever belong to characters escape_json_text leaves alone: line
+# feed, printable ASCII, continuation bytes and the safe lead bytes above.
+SAFE_UTF8 = bytes([0x0A, *range(0x20, 0x7F), *range(0x80, 0xC0), *_safe_two_byte_leads()])
+
+
+def escape_json_bytes(data: bytes) -> bytes:
+    """:func:`escape_json_text` for UTF-8 JSON; ``data`` itself when nothing needs escaping.
+
+    Most exports need none, and one C-level translate over the bytes shows it, where
+    the regex would look at every character of a large document.
+    """
+    if not data.translate(None, SAFE_UTF8):
+        return data
+    return escape_json_text(data.decode("utf-8")).encode("utf-8")
