@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -77,22 +78,37 @@ def only_id(env: dict[str, str]) -> str:
     return line.split()[0]
 
 
+def tip_pulled(server: LiveServer, env: dict[str, str], tmp_path: Path
+               ) -> tuple[Visitor, str, str]:
+    """A tipster sends a tip and the staff pull it: the tipster, their code, the tip id."""
+    tipster = Visitor(server.url)
+    code = send_tip(tipster)
+    pull(server, env, tmp_path)
+    return tipster, code, only_id(env)
+
+
+def reply_and_details(server: LiveServer, env: dict[str, str], tmp_path: Path
+                      ) -> tuple[str, str, subprocess.CompletedProcess[str], str]:
+    """Tip, pull, the centre replies, the tipster reads it and adds details, pull again.
+
+    The receipt code, the tip id, the staff's reply command and the page the tipster
+    read the reply on.
+    """
+    tipster, code, tip_id = tip_pulled(server, env, tmp_path)
+    replied = hotline(["reply", tip_id], env, stdin=REPLY_TEXT + "\n")
+    page = followup(tipster, code)
+    followup(tipster, code, "add", DETAILS)
+    pull(server, env, tmp_path)
+    return code, tip_id, replied, page
+
+
 def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
-    tipster = Visitor(staff_server.url)
-    code = send_tip(tipster)
-    pull(staff_server, env, tmp_path)
-    tip_id = only_id(env)
-
-    replied = hotline(["reply", tip_id], env, stdin=REPLY_TEXT + "\n")
+    _, tip_id, replied, page = reply_and_details(staff_server, env, tmp_path)
     assert replied.returncode == 0, replied.stderr
     assert "1 sent now" in replied.stdout
-
-    page = followup(tipster, code)
     assert "Hvilken indgang brugte de – for eller bag?" in page
-    followup(tipster, code, "add", DETAILS)
-    pull(staff_server, env, tmp_path)
 
     listed = hotline(["list"], env).stdout.splitlines()
     assert len(listed) == 1, listed  # the follow-up is part of the tip's line, not a tip
@@ -117,14 +133,7 @@ def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
 def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
-    tipster = Visitor(staff_server.url)
-    code = send_tip(tipster)
-    pull(staff_server, env, tmp_path)
-    tip_id = only_id(env)
-    replied = hotline(["reply", tip_id], env, stdin=REPLY_TEXT)
-    followup(tipster, code)
-    followup(tipster, code, "add", DETAILS)
-    pull(staff_server, env, tmp_path)
+    code, tip_id, replied, _ = reply_and_details(staff_server, env, tmp_path)
     shown = hotline(["show", tip_id], env)
     assert REPLY_TEXT in shown.stdout and DETAILS in shown.stdout  # it all really happened
 
@@ -145,10 +154,7 @@ def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
 def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str], site_env: dict[str, str]
 ) -> None:
-    tipster = Visitor(staff_server.url)
-    code = send_tip(tipster)
-    pull(staff_server, env, tmp_path)
-    tip_id = only_id(env)
+    tipster, code, tip_id = tip_pulled(staff_server, env, tmp_path)
     nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: the upload fails
     cut = hotline(["reply", tip_id, "--url", nowhere], env, stdin=REPLY_TEXT)
     assert cut.returncode == 1
@@ -169,11 +175,9 @@ def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
 def test_a_waiting_reply_goes_out_with_the_next_pull(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
-    tipster = Visitor(staff_server.url)
-    code = send_tip(tipster)
-    pull(staff_server, env, tmp_path)
+    tipster, code, tip_id = tip_pulled(staff_server, env, tmp_path)
     nowhere = f"http://127.0.0.1:{free_port()}"
-    cut = hotline(["reply", only_id(env), "--url", nowhere], env, stdin=REPLY_TEXT)
+    cut = hotline(["reply", tip_id, "--url", nowhere], env, stdin=REPLY_TEXT)
     assert cut.returncode == 1
     result = hotline(["pull", staff_server.url, "--token-file", str(tmp_path / "staff.token")],
                      env)
@@ -319,7 +323,7 @@ def test_conversations_come_oldest_first_with_follow_ups_whose_tip_is_gone_in_pl
     def followup(name: str, at: str, code: int) -> Followup:
         return Followup(name * 32, f"2026-11-{at}Z", "da", "mere", link(code), "new")
 
-    items = [tip("c", "28T12:00:00", 1), followup("e", "28T13:00:00", 1),
+    items: list[Tip | Followup] = [tip("c", "28T12:00:00", 1), followup("e", "28T13:00:00", 1),
              followup("a", "27T09:00:00", 9), tip("b", "28T08:00:00", 2),
              followup("d", "28T10:00:00", 9)]
     conversations = gather(items)
