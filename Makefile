@@ -54,9 +54,11 @@ system-packages:
 lock: $(LOCK_TOOL)/.installed
 	@$(MAKE) --no-print-directory _lock UV_FLAGS=
 
-## The same, moving every package to its newest release that fits the ranges.
+## The same, moving every package to its newest release that fits the ranges
+## (PACKAGE=name: that one alone, for a security fix).
 lock-upgrade: $(LOCK_TOOL)/.installed
-	@$(MAKE) --no-print-directory _lock UV_FLAGS=--upgrade
+	@$(MAKE) --no-print-directory _lock \
+		UV_FLAGS="$(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)"
 
 $(LOCK_TOOL)/.installed: requirements/lock-tool.txt
 	rm -rf $(LOCK_TOOL)
