@@ -48,7 +48,7 @@ test: system-packages $(VENV)/.test
 ## The Debian programs the tests run: installed here when root with apt-get, or a stop
 ## before anything is made, naming the one command to run.
 system-packages:
-	@sh requirements/system-packages.sh
+	@PYTHON='$(PYTHON)' sh requirements/system-packages.sh
 
 ## Regenerate the locks from pyproject.toml, keeping every pin that still fits.
 lock: $(LOCK_TOOL)/.installed

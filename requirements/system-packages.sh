@@ -1,7 +1,8 @@
 #!/bin/sh
-# The Debian packages `make test` needs, besides Python: each program the tests run and
-# the package that brings it. Missing ones are installed when we are root with apt-get
-# (CI, a fresh server); otherwise we stop before anything is made, naming the command.
+# The Debian packages `make test` needs: each program the tests run and the package that
+# brings it (and python3-venv for Debian's own Python). Missing ones are installed when
+# we are root with apt-get (CI, a fresh server); otherwise we stop before anything is
+# made, naming the one command to run.
 set -eu
 
 # Programs in /usr/sbin count even when a user's PATH leaves that folder out.
@@ -11,7 +12,13 @@ PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 # kit is checked by the real programs; chromium: browser tests (the tests use this path).
 NEEDED="redis-server:redis-server nginx:nginx openssl:openssl tor:tor /usr/bin/chromium:chromium"
 
+# Debian's own Python makes virtual environments only with python3-venv (ensurepip).
+PYTHON=${PYTHON:-python3}
+
 missing_packages() {
+    case $(command -v "$PYTHON" || true) in
+        /usr/bin/*) "$PYTHON" -c 'import ensurepip' >/dev/null 2>&1 || printf ' %s' python3-venv ;;
+    esac
     for pair in $NEEDED; do
         program=${pair%%:*}
         case $program in
