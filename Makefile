@@ -4,7 +4,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-LOCKS := requirements/site.txt requirements/hotline.txt requirements/test.txt
 # Where `make lock` keeps its own tool (uv, itself locked in requirements/lock-tool.txt),
 # apart from the project's environment so that the environment stays exactly the lock.
 LOCK_TOOL := $(VENV)/lock-tool
