@@ -176,6 +176,9 @@ def test_nginx_shows_the_hotline_number_when_gunicorn_is_down(
     reply = TlsVisitor(nginx.https_port).get("/da/")
     assert reply.status == 502
     assert HOTLINE in reply.body and "112" in reply.body
+    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Strict-Transport-Security"]
 
 
 @needs_nginx

@@ -325,11 +325,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def tls_socket(port: int, source: str = "127.0.0.1", name: str = HOST) -> ssl.SSLSocket:
-    """A TLS connection to nginx from ``source``, asking for ``name`` (SNI)."""
+def tls_socket(port: int, source: str = "127.0.0.1", name: str = HOST,
+               quiet: bool = False) -> ssl.SSLSocket:
+    """A TLS connection to nginx from ``source``, asking for ``name`` (SNI).
+
+    ``quiet``: TLS 1.2, where the server sends nothing after the handshake until it
+    answers (TLS 1.3 sends session tickets, which make a socket look answered).
+    """
+    context = tls_context()
+    if quiet:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     raw = socket.create_connection(("127.0.0.1", port), timeout=10,
                                    source_address=(source, 0))
-    return tls_context().wrap_socket(raw, server_hostname=name)
+    try:
+        return context.wrap_socket(raw, server_hostname=name)
+    except OSError:
+        raw.close()
+        raise
 
 
 def read_all(sock: socket.socket) -> bytes:
@@ -344,8 +356,8 @@ def read_all(sock: socket.socket) -> bytes:
 def curl(*args: str) -> tuple[int, dict[str, str], str]:
     """curl -k against the test's nginx: (status, headers in lower case, body)."""
     done = subprocess.run(["curl", "-sk", "-D", "-", "--max-time", "20", *args],
-                          capture_output=True, text=True, check=False)
-    head, _sep, body = done.stdout.partition("\r\n\r\n")
+                          capture_output=True, check=False)
+    head, _sep, body = done.stdout.decode("utf-8", "replace").partition("\r\n\r\n")
     lines = head.split("\r\n")
     status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP") else 0
     headers: dict[str, str] = {}
