@@ -21,6 +21,7 @@ import pytest
 
 from tipsite.app import MAX_BODY
 from tipsite.config import ROOT
+from tipsite.nginxlog import clean
 
 from .conftest import (
     VENV_BIN,
@@ -66,6 +67,9 @@ def test_gunicorn_conf_is_safe_by_default(site_env: dict[str, str]) -> None:
     assert resolved["accesslog"] == "None"
     assert resolved["logger_class"] == "tipsite.gunicornlog.ScrubbingLogger"
     assert resolved["forwarded_allow_ips"] == "[]"  # only the app decides (TIPSITE_PROXIES)
+    # Not even a unix-socket peer may set the scheme through gunicorn.
+    assert resolved["secure_scheme_headers"] == "{}"
+    assert resolved["forwarder_headers"] == "[]"
     assert int(resolved["timeout"]) >= 60  # slow Tor circuits
 
 
@@ -122,6 +126,15 @@ def test_nginx_logs_no_addresses() -> None:
                      site, re.M)
     relay_unit = (SITE.parent / "tipsite-nginx-log.service").read_text()
     assert "tipsite.nginxlog /run/tipsite-nginx-log/log.sock" in relay_unit
+
+
+def test_nginx_error_lines_lose_client_request_and_forged_lines() -> None:
+    line = (b'<12>Dec  1 05:00:00 nginx: 2026/12/01 05:00:00 [warn] 12#12: *5 limiting '
+            b'connections by zone "tipsite_client", client: 203.0.113.9, server: tip.example.dk, '
+            b'request: "POST /da/tip HTTP/1.1", host: "tip.example.dk"')
+    assert clean(line) == '<4>[warn] 12#12: *5 limiting connections by zone "tipsite_client"'
+    forged = clean(b'<11>nginx: open() "/var/www/html/x\nFAKE 198.51.100.4" failed')
+    assert "\n" not in forged and "\\x0a" in forged and "198.51.100.4" not in forged
 
 
 @pytest.fixture
@@ -214,22 +227,27 @@ def test_unit_writes_only_inbox_and_instance() -> None:
     env = dict(v.split("=", 1) for v in unit_values("Environment"))
     assert unit_values("ReadWritePaths") == [f"{env['TIPSITE_INBOX']} {env['TIPSITE_INSTANCE']}"]
     assert env["TIPSITE_PROXIES"] == "1"  # nginx in front, exactly one proxy
+    assert env["TIPSITE_BIND"] == "unix:/run/tipsite/gunicorn.sock"  # only nginx gets in
     for setting in ("ProtectSystem=strict", "PrivateTmp=yes", "NoNewPrivileges=yes",
-                    "User=tipsite", "CapabilityBoundingSet="):
+                    "User=tipsite", "CapabilityBoundingSet=", "RuntimeDirectory=tipsite",
+                    # Plaintext tips in memory never reach the disk by a crash or by swap.
+                    "LimitCORE=0", "MemorySwapMax=0"):
         assert re.search(rf"^{setting}$", UNIT.read_text(), re.M), setting
     assert "--config /opt/tipsite/gunicorn.conf.py" in unit_values("ExecStart")[0]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,
                     reason="systemd-analyze is not installed on this machine")
-def test_unit_passes_systemd_analyze(tmp_path: Path) -> None:
-    # verify checks that ExecStart exists: point it at this checkout's gunicorn.
-    unit = tmp_path / "tipsite.service"
-    unit.write_text(UNIT.read_text().replace("/opt/tipsite/.venv/bin/", f"{VENV_BIN}/"))
+@pytest.mark.parametrize("shipped", [UNIT, UNIT.parent / "tipsite-nginx-log.service"],
+                         ids=lambda p: p.name)
+def test_unit_passes_systemd_analyze(tmp_path: Path, shipped: Path) -> None:
+    # verify checks that ExecStart exists: point it at this checkout's venv.
+    unit = tmp_path / shipped.name
+    unit.write_text(shipped.read_text().replace("/opt/tipsite/.venv/bin/", f"{VENV_BIN}/"))
     verify = subprocess.run(["systemd-analyze", "verify", str(unit)],
                             capture_output=True, text=True, check=False)
     assert verify.returncode == 0, verify.stderr
-    assert "tipsite.service" not in verify.stderr  # no warning about our unit either
+    assert shipped.name not in verify.stderr  # no warning about our unit either
     # Exposure score 0 (locked down) to 10 (unprotected); ours must stay at 2 or below.
     security = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", "--threshold=20", str(unit)],
@@ -246,6 +264,9 @@ def test_torrc_is_a_v3_onion_with_proof_of_work_into_nginx() -> None:
     assert re.search(r"^HiddenServicePoWDefensesEnabled 1$", torrc, re.M)
     assert re.search(r"^HiddenServiceVersion 3$", torrc, re.M)
     assert re.search(r"^HiddenServiceExportCircuitID haproxy$", torrc, re.M)
+    # One circuit may not hold more connections than nginx allows it (slow bodies).
+    [streams] = re.findall(r"^HiddenServiceMaxStreams (\d+)$", torrc, re.M)
+    assert f"limit_conn tipsite_circuit {streams};" in SITE.read_text()
     [target] = re.findall(r"^HiddenServicePort 80 (\S+)$", torrc, re.M)
     assert f"listen {target} proxy_protocol;" in SITE.read_text()
 
