@@ -10,7 +10,7 @@ attacker and not the tipster, as on the internet.
 from __future__ import annotations
 
 import contextlib
-import select
+import selectors
 import socket
 import ssl
 import time
@@ -106,12 +106,13 @@ def answered(socks: list[S], wait: float) -> list[S]:
     """The sockets on which the server said something (or closed) within ``wait`` s."""
     done: list[S] = []
     deadline = time.monotonic() + wait
-    pending = list(socks)
-    while pending and (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select(pending, [], [], left)
-        for sock in ready:
-            pending.remove(sock)
-            done.append(sock)
+    with selectors.DefaultSelector() as selector:  # poll/epoll: more than 1024 sockets
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ, sock)
+        while len(done) < len(socks) and (left := deadline - time.monotonic()) > 0:
+            for key, _events in selector.select(left):
+                selector.unregister(key.fileobj)
+                done.append(key.data)
     return done
 
 
