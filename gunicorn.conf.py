@@ -31,8 +31,8 @@ def worker_count() -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-# Loopback only: nginx (TLS) and tor sit in front; never listen on all interfaces.
-# (gunicorn's own default would bind 0.0.0.0 when a PORT variable happens to be set.)
+# Loopback, or the kit's unix socket: nginx sits in front (tor feeds nginx); never all
+# interfaces. (gunicorn's own default would bind 0.0.0.0 when a PORT variable is set.)
 bind = [os.environ.get("TIPSITE_BIND", "").strip() or "127.0.0.1:8000"]
 workers = worker_count()
 # Threads let one worker wait on a slow client or an fsync while another thread works.

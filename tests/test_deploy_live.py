@@ -38,8 +38,9 @@ from .support.deploykit import (
 
 pytestmark = needs_nginx
 
-# Scaled down from the shipped 20 s so that the tests wait seconds, not minutes.
-TIMEOUTS = {"client_header_timeout": "2s", "client_body_timeout": "10s", "send_timeout": "4s"}
+# Scaled down from the shipped 20 s so that the test waits seconds, not minutes. The
+# others stay as shipped: held slow bodies must outlive a busy machine's TLS handshakes.
+TIMEOUTS = {"client_header_timeout": "2s"}
 PER_CLIENT_CONNECTIONS = 16  # limit_conn tipsite_client (and tipsite_circuit)
 OUR_CSP = "frame-ancestors 'none'"
 S = TypeVar("S", bound=socket.socket)
@@ -158,6 +159,8 @@ def test_slow_bodies_from_one_address_hold_few_slots_and_a_tipster_gets_through(
     assert any('limiting connections by zone "tipsite_client"' in line for line in lines)
     assert all(line.startswith("<") for line in lines)
     assert not any("127.0.0" in line or "/da/tip" in line for line in lines)
+    # Debian's own error log (main level, moved into the kit's folder) got nothing.
+    assert "127.0.0.2" not in "".join(p.read_text() for p in running.folder.glob("*.log"))
 
 
 def test_onion_circuits_are_limited_one_by_one(kit: tuple[Kit, KeyFiles]) -> None:

@@ -305,11 +305,11 @@ def check_core_dumps(settings: Settings, env: Mapping[str, str]) -> Iterator[Fin
         return
     soft, _hard = resource.getrlimit(resource.RLIMIT_CORE)
     if soft != 0:
-        yield Finding(FAIL, "the site is not running and this shell allows core dumps "
-                            f"(ulimit -c): started from here, a crash would write tips to "
-                            f"disk; {hint}")
+        yield Finding(FAIL, "no running site process found (or none this user may read), "
+                            "and this shell allows core dumps (ulimit -c): started from "
+                            f"here, a crash would write tips to disk; {hint}")
     else:
-        yield Finding(OK, "core dumps off (this shell; the site is not running)")
+        yield Finding(OK, "core dumps off in this shell (no running site process found)")
 
 
 CHECKS: tuple[Callable[[Settings, Mapping[str, str]], Iterator[Finding]], ...] = (
