@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import selectors
+import shutil
 import socket
 import ssl
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +34,12 @@ from .support.deploykit import (
     TlsVisitor,
     curl,
     needs_nginx,
+    nginx_conf,
     read_all,
     running_kit,
+    start_log_relay,
     tls_socket,
+    wait_for_port,
 )
 
 pytestmark = needs_nginx
@@ -250,6 +256,34 @@ def test_every_refusal_is_our_page_with_our_headers(
     assert_our_page(got, headers, body)
     # And a tipster is still served as usual.
     assert https_curl(running, "/da/", "--http2")[0] == 200
+
+
+def test_a_gunicorn_that_never_answers_gets_our_504_page(tmp_path: Path) -> None:
+    """An upstream that accepts and then says nothing: after proxy_read_timeout, our page."""
+    folder = Path(tempfile.mkdtemp(prefix="kit-", dir="/tmp"))
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.bind(str(folder / "silent.sock"))
+    silent.listen(16)  # the kernel accepts; nobody ever reads or answers
+    relay = start_log_relay(folder)
+    nginx = nginx_conf(folder, folder / "silent.sock", relay.socket,
+                       {"proxy_read_timeout": "1s"})
+    process = subprocess.Popen(["nginx", "-c", str(nginx.conf), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(nginx.https_port, process)
+        port = nginx.https_port
+        status, headers, body = curl("--resolve", f"{HOST}:{port}:127.0.0.1", "--http2",
+                                     f"https://{HOST}:{port}/da/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        relay.process.terminate()
+        relay.process.wait(timeout=10)
+        silent.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert status == 504
+    assert_our_page(status, headers, body)
+    assert "112" in body
 
 
 def test_a_body_too_large_over_the_onion_gets_our_page(kit: tuple[Kit, KeyFiles]) -> None:
