@@ -10,7 +10,7 @@ import click
 from werkzeug.serving import WSGIRequestHandler
 
 from tipsite import keys
-from tipsite.audit import FAIL, audit
+from tipsite.audit import FAIL, WARN, audit
 from tipsite.config import load_settings
 from tipsite.errors import ConfigError
 
@@ -53,10 +53,14 @@ def check() -> None:
     for finding in findings:
         click.echo(f"{finding.level:<4}  {finding.text}")
     failures = sum(f.level == FAIL for f in findings)
+    warnings = sum(f.level == WARN for f in findings)
     if failures:
         click.echo(f"error: {failures} finding(s) break a promise; see SECURITY.md", err=True)
         sys.exit(1)
-    click.echo("All promises checked.")
+    if warnings:
+        click.echo(f"All promises checked; {warnings} warning(s) above deserve a look.")
+    else:
+        click.echo("All promises checked.")
 
 
 @main.command()

@@ -430,7 +430,7 @@ def keygen(out: Path | None, store: Path | None) -> None:
         public_path = private_path.with_suffix(".pub")
     click.echo(f"Fingerprint: {pair.fingerprint}")
     click.echo(f"Private key: {private_path} (keep it here, never on the server)")
-    click.echo(f"Public key:  {public_path} (copy it to the server as keys/centre.pub)")
+    click.echo(f"Public key:  {public_path} (copy it to the server as /etc/tipsite/centre.pub)")
 
 
 @cli.command(name="keys")
