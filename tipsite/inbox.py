@@ -15,6 +15,7 @@ the exact time lives only inside the sealed envelope. Files are 0600.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -41,6 +42,49 @@ def fsync_folder(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_NOATIME = getattr(os, "O_NOATIME", 0)  # Linux: reading leaves the access time alone
+
+
+def open_quietly(path: Path, flags: int = os.O_RDONLY) -> int:
+    """Open ``path`` without updating its access time where the kernel lets us.
+
+    O_NOATIME needs the file's owner (the site owns its files); otherwise, open
+    normally: a ``noatime`` mount (docs/deploy.md) then keeps the time instead.
+    """
+    try:
+        return os.open(path, flags | _NOATIME)
+    except PermissionError:
+        return os.open(path, flags)
+
+
+def list_quietly(folder: Path) -> list[str]:
+    """The names in ``folder``, read without updating the folder's access time."""
+    fd = open_quietly(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return os.listdir(fd)
+    finally:
+        os.close(fd)
+
+
+def read_quietly(path: Path) -> bytes:
+    """The bytes of ``path``, read without updating its access time."""
+    fd = open_quietly(path)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def hide_times(*paths: Path) -> None:
+    """Set access and change times of ``paths`` back to midnight UTC of today.
+
+    A seized server then shows only the day of the last change; the inode change
+    time (ctime) and birth time cannot be set by any program (SECURITY.md).
+    """
+    midnight = start_of_day()
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.utime(path, (midnight, midnight))
 
 
 def write_durably(path: Path, data: bytes, mtime: float | None = None) -> None:
