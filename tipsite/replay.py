@@ -219,6 +219,8 @@ def _note_token(_: Any = None) -> None:
 def _stamp_new_token(response: Response) -> Response:
     """Stamp a token made during this request with today and the current epoch."""
     token = session.get(TOKEN)
+    if not token and BORN in session:
+        session.pop(BORN)  # the token was spent: its stamp goes with it
     # Only a token made in this very request: stamping an old one again (say, after a
     # hook before ours refused the request) would move a used token to a new bucket.
     if token and "token_at_start" in g and token != g.token_at_start:
