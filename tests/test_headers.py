@@ -283,3 +283,18 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
                 queue.append(target.path)
     assert outside == []
     assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
+
+
+def test_forwarding_headers_from_loopback_are_not_trusted_by_default(
+    live_server: LiveServer,
+) -> None:
+    """gunicorn.conf.py trusts no forwarder and TIPSITE_PROXIES defaults to 0: behind Tor
+    every client is 127.0.0.1, and none may turn on HTTPS behaviour or pick an address."""
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9",
+              "X-Forwarded-Host": "evil.example", "Forwarded": "proto=https;for=198.51.100.9"}
+    reply = Visitor(live_server.url, forged).get("/da/")
+    assert "Strict-Transport-Security" not in reply.headers
+    [cookie] = reply.headers.get_all("Set-Cookie") or []
+    assert "secure" not in [a.strip().lower() for a in cookie.split(";")]
+    redirect = Visitor(live_server.url, forged).get("/da")
+    assert redirect.headers["Location"] == "/da/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from tipsite.app import create_app
 from tipsite.config import load_settings
 
-from .conftest import KeyFiles
+from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
 from .test_hotline_support import deliver
 
 TOKEN = "staff-token-for-tests-0123456789abcdef"
@@ -147,3 +148,21 @@ def test_the_api_logs_no_names_tokens_or_addresses(
     logged = caplog.text
     for secret in (*names, TOKEN, "wrong", "127.0.0.1"):
         assert secret not in logged
+
+
+def test_on_gunicorn_failures_from_an_address_never_lock_out_the_right_token(
+    staff_server: LiveServer,
+) -> None:
+    """The pen test: 14 wrong tokens, then the staff's right one from the same address."""
+    wrong = Visitor(staff_server.url, {"Authorization": "Bearer guess"})
+    answers = [wrong.get("/staff/v1/envelopes") for _ in range(25)]  # two workers count apart
+    assert {a.status for a in answers} == {401, 429}
+    for answer in answers:
+        assert answer.headers["Content-Type"] == "application/json"
+        if answer.status == 429:
+            assert json.loads(answer.body) == {"error": "too many failed attempts"}
+            assert int(answer.headers["Retry-After"]) >= 1
+    staff = Visitor(staff_server.url, {"Authorization": f"Bearer {STAFF_TOKEN}"})
+    for _ in range(4):
+        reply = staff.get("/staff/v1/envelopes")
+        assert reply.status == 200 and json.loads(reply.body) == {"envelopes": []}
