@@ -156,7 +156,7 @@ def instance_secret_key(instance: Path) -> str:
                 pass
             finally:
                 draft.unlink()
-        key = path.read_text().strip()
+        key = path.read_text().strip()  # read once at start, before any worker forks
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the secret key in {path}: {exc.strerror}. "
