@@ -226,3 +226,18 @@ def test_redis_counters_do_not_reverse_with_the_secret_key_and_their_key_expires
     assert counters
     for counter in counters:
         assert 0 < int(cli("ttl", counter)) <= 3600  # no counter outlives its window
+
+
+def test_with_redis_gone_tips_are_still_received(
+    server_with, redis_url: str, site_env: dict[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    """A lost tip is worse than a looser limit or a possible duplicate for a while."""
+    server = server_with(TIPSITE_RATELIMIT_STORAGE=redis_url, TIPSITE_SECRET_KEY="s" * 64)
+    port = redis_url.rsplit(":", 1)[1]
+    subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], capture_output=True,
+                   check=False)
+    visitor = Visitor(server.url)
+    for _ in range(2):
+        assert visitor.send_tip(a_tip()).status == 303
+    assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 2
+    assert "Traceback" not in server.output()

@@ -51,6 +51,7 @@ ROTATION_SECONDS = 3600  # the HMAC key of client addresses lives at most this l
 DERIVATIONS_PER_PROCESS = 1  # one Argon2id (8 MiB, ~12 ms) at a time per worker process
 SLOT_WAIT_SECONDS = 10  # then the tipster gets the busy page with their text
 BUSY_RETRY_SECONDS = 10
+STORE_RETRY_SECONDS = 30  # after a failure of the shared store, count here this long
 ECHO_LIMIT = "3 per minute"  # per client: over-limit pages that read the body to show it back
 STAFF_FAILURE_LIMIT = "10 per minute"  # per client; a 256-bit token cannot be guessed anyway
 _EXTENSION = "tipsite-limits"
@@ -80,6 +81,7 @@ class _Process:
         self.key_period = -1
         self.key = b""
         self.key_checked = 0.0
+        self.shared_down_until = 0.0
 
 
 class Limits:
@@ -123,11 +125,15 @@ class Limits:
         if not self.settings.ratelimit_enabled:
             return None
         items = parse_many(spec)
-        try:
-            return _apply(self.process.strategy, items, scope, key, count)
-        except Exception as exc:
-            log.warning("rate-limit storage failed (%s); counting here", type(exc).__name__)
-            return _apply(self.process.fallback, items, scope, key, count)
+        state = self.process
+        if time.monotonic() >= state.shared_down_until:
+            try:
+                return _apply(state.strategy, items, scope, key, count)
+            except Exception as exc:
+                log.warning("rate-limit storage failed (%s); counting here", type(exc).__name__)
+                # Do not make every request wait on a store that is gone: retry later.
+                state.shared_down_until = time.monotonic() + STORE_RETRY_SECONDS
+        return _apply(state.fallback, items, scope, key, count)
 
 
 def _apply(strategy: FixedWindowRateLimiter, items: list[RateLimitItem], scope: str,

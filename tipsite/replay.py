@@ -187,8 +187,8 @@ def use(form_session: Any = None) -> Verdict:
         return Verdict.USED
     try:
         store = _store()
-        now = today()
-        if stamp is None or stamp[0] != store.epoch() or not now - TOKEN_DAYS <= stamp[1] <= now:
+        epoch, now = store.epoch(), today()  # first: a store that is down accepts (below)
+        if stamp is None or stamp[0] != epoch or not now - TOKEN_DAYS <= stamp[1] <= now:
             return Verdict.STALE
         return Verdict.FIRST if store.record(_name(token), stamp[1]) else Verdict.USED
     except Exception as exc:  # storage down: a duplicate tip beats a lost one
