@@ -126,7 +126,12 @@ def submit() -> Any:
 
 
 def refuse_token(form: Any, verdict: replay.Verdict) -> Any:
-    """A used or stale form token: the form again with its text and a fresh token."""
+    """A used or stale form token: the form again with its text (a stale one: a new token).
+
+    A used token stays refused however often it comes back; a stale one (too old,
+    or from before the memory of used tokens was lost) cannot be checked, so the
+    tipster gets a fresh token and sends again.
+    """
     form.csrf_token.errors.append(_("This form was already sent."))
     if verdict is replay.Verdict.STALE:
         replay.renew(form)  # too old or from a lost memory: a new token, the same text
