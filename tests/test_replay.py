@@ -246,3 +246,21 @@ def test_a_tipster_whose_form_outlived_the_token_memory_sends_again_and_loses_no
         assert page.url.endswith("/en/thanks")
         browser.close()
     assert len(envelopes_in(inbox)) == 1
+
+
+def test_disk_records_are_once_only_forgettable_and_expire_by_day(tmp_path: Path) -> None:
+    from tipsite.replay import TOKEN_DAYS, DiskTokens, today
+
+    store = DiskTokens(tmp_path / "used-tokens")
+    (tmp_path / "used-tokens").mkdir()
+    epoch = store.epoch()
+    assert len(epoch) == 32 and store.epoch() == epoch  # made once, then kept
+    day = today()
+    assert store.record("a" * 32, day) is True
+    assert store.record("a" * 32, day) is False  # the second use
+    store.forget("a" * 32, day)  # the tip was not stored after all
+    assert store.record("a" * 32, day) is True
+    old = day - TOKEN_DAYS - 2  # a day whose tokens are renewed anyway
+    assert store.record("b" * 32, old) is True
+    store.record("c" * 32, day)  # any record sweeps the expired days
+    assert sorted(list_quietly(tmp_path / "used-tokens")) == sorted([str(day), "epoch"])
