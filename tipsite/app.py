@@ -96,8 +96,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
         )
     headers.init_app(app)
-    limits.init_app(app)
+    # The token note comes first, so no other hook can refuse a request before it.
     replay.init_app(app)
+    limits.init_app(app)
     web.init_app(app)
     staff_api.init_app(app)
     return app

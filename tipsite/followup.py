@@ -45,26 +45,40 @@ def start() -> Any:
 
 
 @followup.post("/followup")
-@limits.limit_code_entry
+@limits.limit_code_entry  # per client, checked before the body is read
 def conversation() -> Any:
     """Show the replies for a code; on request, add a message or delete the replies."""
     form = FollowupForm()
     action = request.form.get("action", "read")
     if not form.validate_on_submit():
         return show(form, 400)
-    if action in ("add", "delete") and not replay.first_use(session.get("csrf_token")):
-        form.csrf_token.errors.append(_("This form was already sent."))
-        return show(form, 400)
-    receipt = derive(form.code.data)
+    if action == "add":
+        limits.check_everyone()  # only a message that would be stored meets the global limit
+    if action in ("add", "delete"):
+        verdict = replay.use()
+        if verdict is not replay.Verdict.FIRST:
+            form.csrf_token.errors.append(_("This form was already sent."))
+            if verdict is replay.Verdict.STALE:
+                replay.renew(form)  # a fresh token; the text stays
+            return show(form, 400)
+    try:
+        with limits.derivation_slot():  # Argon2id: bounded by concurrency, not by count
+            receipt = derive(form.code.data)
+    except limits.SiteBusy:
+        replay.release()  # nothing was done: the same form may be sent again
+        raise
     box = ReplyBox(_settings().replies)
     box.expire(_settings().reply_days)  # no timer process: expiry runs when codes are used
     state: dict[str, Any] = {}
     if action == "add":
         if not (form.message.data or "").strip():
             form.message.errors.append(_("Please write what you want to add."))
+            replay.release()  # nothing sent: the same form may be sent again
             return show(form, 400, replies=open_replies(box, receipt))
+        limits.count_stored()
         problem = send_followup(form.message.data, receipt)
         if problem:
+            replay.release()
             return show(form, 503, problem=problem, replies=open_replies(box, receipt))
         state["sent"] = True
         form.message.data = ""

@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from tipsite import envelope, followup, limits, payload, replay
+from tipsite import envelope, followup, limits, payload, replay, staff_api
 from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
 from tipsite.forms import FollowupForm, TipForm
@@ -68,12 +69,12 @@ def index() -> Any:
 
 
 @site.post("/tip")
-@limits.limit_submissions
+@limits.limit_submissions  # per client, checked before the body is read
 def submit() -> Any:
     """Receive a tip: validate, clean, seal, store durably, then thank (POST/303)."""
-    unreadable = undecodable_fields()  # reads the raw body before the form parser does
-    if sum(len(values) for values in request.form.listvalues()) > MAX_FORM_PARTS:
+    if too_many_parts():
         abort(413)  # no honest form has this many values (24 signs is the most)
+    unreadable = undecodable_fields()  # reads the raw body before the form parser does
     form = TipForm()
     valid = form.validate_on_submit()
     for name in unreadable & set(payload.TEXT_FIELDS):
@@ -81,21 +82,31 @@ def submit() -> Any:
         valid = False
     if not valid:
         return show_form(form, 400)
-    if not replay.first_use(session.get("csrf_token")):
-        form.csrf_token.errors.append(_("This form was already sent."))
-        return show_form(form, 400)
+    # Only a tip that would be stored meets the global limit; it is tested before the
+    # token is spent, so a tipster refused here can press Send again.
+    limits.check_everyone()
+    verdict = replay.use()
+    if verdict is not replay.Verdict.FIRST:
+        return refuse_token(form, verdict)
     if form.is_bot():
         # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
         return redirect(url_for("site.thanks"), 303)
+    limits.count_stored()
     try:
         # Read on every tip (a small file): a key removed or replaced at run time must
         # close the form or take effect at once, never leave a stale key in memory.
         public_key = load_public_key(settings().public_key)
     except KeyFileError:
         log.error("the public key cannot be read; tips are refused until it is fixed")
+        replay.release()
         return show_form(form, 503, problem="closed")
     code = new_code()
-    receipt = derive(code)  # the lookup id and reply key travel only inside the seal
+    try:
+        with limits.derivation_slot():  # Argon2id: bounded by concurrency, not by count
+            receipt = derive(code)  # the lookup id and reply key travel only inside the seal
+    except limits.SiteBusy:
+        replay.release()  # not stored: the same form may be sent again
+        raise
     document = payload.tip_document(
         tip_fields(form), g.lang, payload.utc_now(),
         reply_to={"lookup": receipt.lookup, "key": receipt.public_b64},
@@ -104,6 +115,7 @@ def submit() -> Any:
         Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
     except InboxError as exc:
         log.error("a tip could not be stored: %s", exc)  # no content, no client details
+        replay.release()
         return show_form(form, 503, problem="storage")
     # One token, one tip: a replayed form post must not send the tip twice.
     session.pop("csrf_token", None)
@@ -111,6 +123,26 @@ def submit() -> Any:
     # page takes it out again, and the server never stores it.
     session["receipt"] = code
     return redirect(url_for("site.thanks"), 303)
+
+
+def refuse_token(form: Any, verdict: replay.Verdict) -> Any:
+    """A used or stale form token: the form again with its text (a stale one: a new token).
+
+    A used token stays refused however often it comes back; a stale one (too old,
+    or from before the memory of used tokens was lost) cannot be checked, so the
+    tipster gets a fresh token and sends again.
+    """
+    form.csrf_token.errors.append(_("This form was already sent."))
+    if verdict is replay.Verdict.STALE:
+        replay.renew(form)  # too old or from a lost memory: a new token, the same text
+    return show_form(form, 400)
+
+
+def too_many_parts() -> bool:
+    """True if a url-encoded body holds more fields than any honest form (counted, not parsed)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return False  # multipart: Werkzeug stops at MAX_FORM_PARTS while parsing
+    return request.get_data(cache=True).count(b"&") >= MAX_FORM_PARTS
 
 
 def undecodable_fields() -> set[str]:
@@ -181,16 +213,51 @@ def choose_language() -> Response:
 
 def error_page(exc: HTTPException) -> Any:
     """Every HTTP error as a page in the reader's language, never a traceback."""
+    if request.path.startswith(staff_api.API_PREFIX + "/") and staff_api.enabled():
+        return staff_api.json_error(exc)  # the staff tool reads JSON, whatever went wrong
     if "lang" not in g:
         first = request.path.strip("/").split("/", 1)[0]
         g.lang = first if first in LANGUAGES else LANGUAGES[0]
     code = exc.code or 500
-    if code == 429 and request.endpoint == "site.submit":
-        # Limited before the view ran: show the tipster's text back so nothing is lost.
-        return show_form(TipForm(), 429, problem="busy")
-    if code == 429 and request.endpoint == "followup.conversation":
-        return followup.show(FollowupForm(), 429, problem="busy")
+    if code == 429:
+        return busy_page(exc)
     return render_template("error.html", code=code, title=error_title(code)), code
+
+
+def busy_page(exc: HTTPException) -> Response:
+    """A 429 with Retry-After; the tipster's text comes back when that is cheap and bounded.
+
+    A global refusal (:class:`limits.SiteBusy`) comes after the form was parsed:
+    its text is shown. A client over its own limit was refused before its body was
+    read; its text is read and shown only if the body has the shape of an honest
+    form and the client still has some of its small echo budget, so a flood of
+    over-limit posts never makes the server parse and render big pages.
+    """
+    echo = isinstance(exc, limits.SiteBusy) or (
+        isinstance(exc, limits.ClientOverLimit) and honest_body() and limits.may_echo()
+    )
+    if echo and request.endpoint == "site.submit":
+        response = make_response(show_form(TipForm(), 429, problem="busy"))
+    elif echo and request.endpoint == "followup.conversation":
+        response = make_response(followup.show(FollowupForm(), 429, problem="busy"))
+    else:
+        response = make_response(
+            render_template("error.html", code=429, title=error_title(429)), 429
+        )
+    retry_after = getattr(exc, "retry_after", None)
+    response.headers["Retry-After"] = str(retry_after if isinstance(retry_after, int) else 60)
+    return response
+
+
+def honest_body() -> bool:
+    """True if the body could be our form: url-encoded, small, few fields."""
+    length = request.content_length
+    return (
+        request.mimetype == "application/x-www-form-urlencoded"
+        and length is not None
+        and length <= current_app.config["MAX_CONTENT_LENGTH"]
+        and not too_many_parts()
+    )
 
 
 def error_title(code: int) -> str:
