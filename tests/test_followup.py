@@ -16,7 +16,12 @@ from tipsite.replies import ReplyBox
 
 from .conftest import KeyFiles, LiveServer, Visitor, a_tip, csrf_token_in, open_all
 
-CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{19})<')
+CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
+
+
+def salt_of(settings: Settings) -> bytes:
+    """The receipt salt the site made for itself in its instance folder."""
+    return receipt.instance_salt(settings.instance)
 
 
 def code_from(page: str) -> str:
@@ -52,7 +57,7 @@ def staff_reply(settings: Settings, tip_doc: dict[str, object], text: str) -> No
 
 def test_the_code_is_shown_once_in_groups_of_four(client: FlaskClient) -> None:
     code = send_tip(client)
-    assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", code)
+    assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4} \d{4}", code)
     again = client.get("/da/thanks").get_data(as_text=True)
     assert not CODE.search(again)
 
@@ -62,8 +67,9 @@ def test_the_sealed_tip_carries_the_lookup_id_and_reply_key_of_its_code(
 ) -> None:
     code = send_tip(client)
     [doc] = open_all(settings.inbox, key_files.pair)
-    derived = receipt.derive(code)
-    assert doc["reply_to"] == {"lookup": derived.lookup, "key": derived.public_b64}
+    derived = receipt.derive(code, salt_of(settings))
+    assert doc["reply_to"] == {"derivation": "receipt-v2", "lookup": derived.lookup,
+                               "key": derived.public_b64}
 
 
 def test_a_reply_is_read_with_the_code_and_then_deleted(
@@ -89,14 +95,14 @@ def test_a_reply_cannot_be_opened_with_another_code(
     [doc] = open_all(settings.inbox, key_files.pair)
     staff_reply(settings, doc, "Kun til den rigtige kode")
     # Another code's key cannot open it, even filed under the same lookup id.
-    other = receipt.derive("9999 8888 7777 6666")
+    other = receipt.derive("9999 8888 7777 6666 5555", salt_of(settings))
     sealed = ReplyBox(settings.replies).replies(str(doc["reply_to"]["lookup"]))  # type: ignore[index]
     from tipsite.errors import EnvelopeError
     from tipsite.keys import KeyPair
 
     with pytest.raises(EnvelopeError):
         envelope.open_envelope(sealed[0], [KeyPair(other.private)])
-    assert "Kun til den rigtige kode" not in post_followup(client, "9999 8888 7777 6666")[1]
+    assert "Kun til den rigtige kode" not in post_followup(client, "9999 8888 7777 6666 5555")[1]
 
 
 def test_wrong_and_unknown_codes_get_the_same_answer_in_the_same_shape(
@@ -105,7 +111,7 @@ def test_wrong_and_unknown_codes_get_the_same_answer_in_the_same_shape(
     code = send_tip(client)  # a real code, with no reply yet
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
     answers = []
-    for typed in (code, wrong, "0000 0000 0000 0001"):
+    for typed in (code, wrong, "0000 0000 0000 0000 0001"):
         status, page = post_followup(client, typed)
         shape = re.sub(r'value="[^"]*"', 'value=""', page)
         answers.append((status, shape))
@@ -138,7 +144,7 @@ def test_the_code_and_reply_text_are_never_in_any_file(
     [doc] = open_all(settings.inbox, key_files.pair)
     staff_reply(settings, doc, "SVAR-TEKST-123")
     post_followup(client, code, "add", "FOLLOWUP-TEKST-456")
-    derived = receipt.derive(code)
+    derived = receipt.derive(code, salt_of(settings))
     secrets_ = [code.encode(), code.replace(" ", "").encode(), b"SVAR-TEKST", b"FOLLOWUP-TEKST",
                 bytes(derived.private), bytes(derived.private).hex().encode()]
     for path in tmp_path.rglob("*"):
@@ -159,7 +165,7 @@ def test_guessing_codes_hits_the_rate_limit(tmp_path: Path, site_env: dict[str, 
         for guess in range(7):
             token = csrf_token_in(guesser.get("/da/followup").body)
             reply = guesser.post_form("/da/followup", [("csrf_token", token),
-                                                       ("code", f"{guess:016d}")])
+                                                       ("code", f"{guess:020d}")])
             statuses.append(reply.status)
         assert statuses == [200] * 5 + [429] * 2
         assert "70 20 25 50" in reply.body

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, g, render_template, request, session
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from tipsite import envelope, limits, payload, replay
 from tipsite.config import Settings
@@ -47,22 +48,31 @@ def start() -> Any:
 @followup.post("/followup")
 @limits.limit_code_entry
 def conversation() -> Any:
-    """Show the replies for a code; on request, add a message or delete the replies."""
+    """Show the replies for a code; on request, add a message or delete the replies.
+
+    Reading sends nothing, so it keeps the form token; adding and deleting each use
+    it up and the page they answer with carries a fresh one. Every answer gives the
+    typed code and message back, so nothing a tipster wrote is lost on any error.
+    """
     form = FollowupForm()
     action = request.form.get("action", "read")
     if not form.validate_on_submit():
         return show(form, 400)
-    if action in ("add", "delete") and not replay.first_use(session.get("csrf_token")):
-        form.csrf_token.errors.append(_("This form was already sent."))
-        return show(form, 400)
-    receipt = derive(form.code.data)
+    receipt = derive(form.code.data, current_app.config["RECEIPT_SALT"])
     box = ReplyBox(_settings().replies)
     box.expire(_settings().reply_days)  # no timer process: expiry runs when codes are used
     state: dict[str, Any] = {}
-    if action == "add":
-        if not (form.message.data or "").strip():
-            form.message.errors.append(_("Please write what you want to add."))
+    if action == "add" and not (form.message.data or "").strip():
+        form.message.errors.append(_("Please write what you want to add."))
+        return show(form, 400, replies=open_replies(box, receipt))
+    if action in ("add", "delete"):
+        # One token, one action: a reloaded post must not send a message twice.
+        first = replay.first_use(session.get("csrf_token"))
+        fresh_token(form)
+        if not first:
+            form.csrf_token.errors.append(_("This form was already sent."))
             return show(form, 400, replies=open_replies(box, receipt))
+    if action == "add":
         problem = send_followup(form.message.data, receipt)
         if problem:
             return show(form, 503, problem=problem, replies=open_replies(box, receipt))
@@ -70,9 +80,19 @@ def conversation() -> Any:
         form.message.data = ""
     elif action == "delete":
         state["deleted"] = box.delete(receipt.lookup)
-    # One token, one action: a reloaded post must not send a message twice.
-    session.pop("csrf_token", None)
     return show(form, replies=open_replies(box, receipt), **state)
+
+
+def fresh_token(form: FollowupForm) -> None:
+    """Replace the used form token, in the cookie and in the page alike.
+
+    The form took its token when it was made; dropping only the session's copy
+    would leave the page with a token the cookie no longer matches, and the
+    tipster's next press would fail.
+    """
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)  # Flask-WTF caches the signed token per request
+    form.csrf_token.current_token = generate_csrf()
 
 
 def open_replies(box: ReplyBox, receipt: Receipt) -> list[dict[str, Any]]:
@@ -96,7 +116,7 @@ def send_followup(message: str, receipt: Receipt) -> str | None:
         return "closed"
     document = payload.followup_document(
         clean_text(message), g.lang, payload.utc_now(),
-        {"lookup": receipt.lookup, "key": receipt.public_b64},
+        receipt.reply_to(),
     )
     try:
         Inbox(_settings().inbox).deliver(envelope.seal(document, public_key))

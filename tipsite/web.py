@@ -29,7 +29,7 @@ from tipsite.forms import FollowupForm, TipForm
 from tipsite.inbox import Inbox
 from tipsite.keys import load_public_key
 from tipsite.lang import language_blueprint
-from tipsite.receipt import derive, new_code
+from tipsite.receipt import derive, grouped, new_code, normalise
 from tipsite.sanitise import clean_text
 from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
 
@@ -95,11 +95,10 @@ def submit() -> Any:
         log.error("the public key cannot be read; tips are refused until it is fixed")
         return show_form(form, 503, problem="closed")
     code = new_code()
-    receipt = derive(code)  # the lookup id and reply key travel only inside the seal
-    document = payload.tip_document(
-        tip_fields(form), g.lang, payload.utc_now(),
-        reply_to={"lookup": receipt.lookup, "key": receipt.public_b64},
-    )
+    # The lookup id and reply key travel only inside the seal.
+    receipt = derive(code, current_app.config["RECEIPT_SALT"])
+    document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now(),
+                                    reply_to=receipt.reply_to())
     try:
         Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
     except InboxError as exc:
@@ -144,7 +143,22 @@ def tip_fields(form: TipForm) -> dict[str, Any]:
 @site.get("/thanks")
 def thanks() -> str:
     """After a tip: the receipt code (shown once) and what happens next."""
-    return render_template("thanks.html", receipt_code=session.pop("receipt", None))
+    return render_template("thanks.html", receipt_code=session.pop("receipt", None),
+                           form=FollowupForm())
+
+
+@site.post("/thanks")
+def thanks_again() -> Any:
+    """The thank-you page in another language, with the code its switch posted.
+
+    The code comes in the body, never the URL (history), and is shown as typed
+    digits only; nothing is looked up or stored.
+    """
+    form = FollowupForm()
+    if not form.validate_on_submit():
+        return render_template("thanks.html", receipt_code=None, form=form), 400
+    code = grouped(normalise(form.code.data) or "")
+    return render_template("thanks.html", receipt_code=code, form=form)
 
 
 @site.get("/privacy")
