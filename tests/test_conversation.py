@@ -173,7 +173,8 @@ def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     again = hotline(["reply", tip_id], env, stdin=REPLY_TEXT)  # the staff simply rerun it
     assert again.returncode == 0, again.stderr
     assert "written before; it is not added again" in again.stderr
-    folder = Path(site_env["TIPSITE_INSTANCE"]) / "replies" / receipt.derive(code, site_salt(staff_server)).lookup
+    lookup = receipt.derive(code, site_salt(staff_server)).lookup
+    folder = Path(site_env["TIPSITE_INSTANCE"]) / "replies" / lookup
     assert len(list(folder.iterdir())) == 1
     assert followup(tipster, code).count("Hvilken indgang brugte de") == 1
     [record] = json.loads(hotline(["export"], env).stdout)

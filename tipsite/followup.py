@@ -119,7 +119,8 @@ def send_followup(message: str, receipt: Receipt) -> str | None:
         receipt.reply_to(),
     )
     try:
-        Inbox(_settings().inbox).deliver(envelope.seal(document, public_key))
+        sealed = envelope.seal(document, public_key, payload.KIND_FOLLOWUP)
+        Inbox(_settings().inbox).deliver(sealed)
     except InboxError as exc:
         log.error("a follow-up could not be stored: %s", exc)
         return "storage"

@@ -100,7 +100,7 @@ def submit() -> Any:
     document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now(),
                                     reply_to=receipt.reply_to())
     try:
-        Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
+        Inbox(settings().inbox).deliver(envelope.seal(document, public_key, payload.KIND_TIP))
     except InboxError as exc:
         log.error("a tip could not be stored: %s", exc)  # no content, no client details
         return show_form(form, 503, problem="storage")
