@@ -323,7 +323,7 @@ def test_conversations_come_oldest_first_with_follow_ups_whose_tip_is_gone_in_pl
     from tipsite.reader import Followup, ReplyTo, Tip
 
     def link(n: int) -> ReplyTo:
-        return ReplyTo(f"{n:032x}", "A" * 43 + "=")
+        return ReplyTo(f"{n:032x}", "A" * 43 + "=", "receipt-v2", bound=True)
 
     def tip(name: str, at: str, code: int) -> Tip:
         return Tip(name * 32, f"2026-11-{at}Z", "da", tip_fields(), "new", reply_to=link(code))

@@ -73,6 +73,8 @@ def followup_record(followup: Followup) -> dict[str, Any]:
     record: dict[str, Any] = {"id": followup.id, "kind": payload.KIND_FOLLOWUP,
                               "received_at": followup.received_at, "lang": followup.lang,
                               "message": followup.message}
+    if followup.suspicious:  # may be forged: see conversation.py
+        record["suspicious"] = followup.suspicious
     _add_triage(record, followup)
     return record
 
@@ -125,6 +127,13 @@ def neutralise(cell: str) -> str:
     return cell
 
 
+def _flagged(followup: Followup) -> str:
+    """A follow-up's message, led by a warning if it may be forged."""
+    if followup.suspicious:
+        return f"[SUSPICIOUS: {followup.suspicious}] {followup.message}"
+    return followup.message
+
+
 def _dated(lines: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{moment}: {text}" for moment, text in lines)
 
@@ -147,7 +156,7 @@ def csv_row(conversation: Conversation, lang: str) -> list[str]:
         "lang": root.lang,
         "notes": _dated([(n.written_at, n.text) for n in root.notes]),
         "kind": payload.KIND_TIP if isinstance(root, Tip) else payload.KIND_FOLLOWUP,
-        "followups": _dated([(f.received_at, f.message) for f in followups]),
+        "followups": _dated([(f.received_at, _flagged(f)) for f in followups]),
         "replies": _dated([(r.written_at, r.message) for r in conversation.replies]),
     }
     if isinstance(root, Tip):
@@ -241,7 +250,7 @@ def conversation_html(conversation: Conversation, lang: str) -> str:
         heading, rows = "Follow-up without its tip", [_row("Status", root.status or "-")]
     for entry in conversation.timeline():
         if isinstance(entry, Followup):
-            rows.append(_row(f"Follow-up {entry.received_at}", entry.message))
+            rows.append(_row(f"Follow-up {entry.received_at}", _flagged(entry)))
         elif isinstance(entry, Reply):
             state = " (not sent yet)" if entry.waiting else ""
             rows.append(_row(f"Reply from the centre {entry.written_at}{state}", entry.message))

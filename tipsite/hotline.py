@@ -731,21 +731,29 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     local = source._store
     client = site_client(local, url, allow_http, token_file)  # fail before the typing
     name = source.resolve(tip_id)
-    opened, unreadable = source.open([name])
-    pairs = source.unlocker.pairs  # open() unlocked the centre's key
-    if unreadable:
-        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
-    item = opened[0]
-    if item.reply_to is None:
-        raise Problem(f"tip {name[:shortid.SHOWN]} has no receipt code, so its tipster "
-                      "cannot be reached", "tips sent before receipt codes cannot get a reply")
+    conversations, unreadable = source.conversations()
+    pairs = source.unlocker.pairs  # conversations() unlocked the centre's key
+    broken = next((u for u in unreadable if u.id == name), None)
+    if broken is not None:
+        raise Problem(f"tip {name} cannot be opened: {broken.reason}")
+    conversation = find(conversations, name)
+    # Always the original tip's key, whichever member was named: a follow-up's key
+    # is never used, so a forged follow-up cannot capture a reply (SECURITY.md).
+    reply_to = conversation.reply_to
+    root = conversation.root.id
+    if reply_to is None:
+        raise Problem(*no_reply_reason(conversation))
+    if name != root:
+        click.echo(f"Replying to the tipster of tip {root[:shortid.SHOWN]} (the key in the "
+                   "original tip), not to a key in the follow-up.", err=True)
+    name = root
     message = outbox.clean_message(message_text(message_file, name[:shortid.SHOWN]))
     centre = next(e.public for e in source.entries()
                   if e.key_id == envelope_key_id(local.read(name)))
     with local.locked():
         earlier = [r for r in local.replies() if r.tip == name]
         if not any(reader.open_reply(r, pairs).message == message for r in earlier):
-            local.add_reply(outbox.write_reply(message, name, item.reply_to, centre,
+            local.add_reply(outbox.write_reply(message, name, reply_to, centre,
                                                payload.utc_now()))
         else:
             click.echo("This reply was written before; it is not added again.", err=True)
@@ -758,6 +766,21 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     click.echo(f"Reply to {name[:shortid.SHOWN]} is on the site "
                f"({sent.stored} sent now, {sent.already} were there already). The tipster "
                "reads it with their receipt code.")
+
+
+def no_reply_reason(conversation: Conversation) -> tuple[str, str]:
+    """Why a conversation cannot get a reply: an error line and a hint."""
+    root = conversation.root
+    short = root.id[:shortid.SHOWN]
+    if isinstance(root, reader.Followup):
+        return (f"follow-up {short} has no tip here, and replies go only to the key in the "
+                "original tip", "its tip was purged, or the code was mistyped; it cannot "
+                "get a reply")
+    if root.reply_to is None:
+        return (f"tip {short} has no receipt code, so its tipster cannot be reached",
+                "tips sent before receipt codes cannot get a reply")
+    return (f"tip {short} is SUSPICIOUS: its lookup id does not belong to its reply key",
+            "it was not made from a receipt code; no reply is sent to its key")
 
 
 @cli.command()

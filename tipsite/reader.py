@@ -21,7 +21,7 @@ from tipsite import payload
 from tipsite.envelope import open_envelope
 from tipsite.errors import EnvelopeError
 from tipsite.keys import KeyPair
-from tipsite.receipt import is_lookup
+from tipsite.receipt import is_bound, is_lookup
 from tipsite.store import SealedNote, SealedReply, TipState
 
 if TYPE_CHECKING:
@@ -52,10 +52,18 @@ class Note:
 
 @dataclass(frozen=True)
 class ReplyTo:
-    """Where replies to a conversation go: the receipt's lookup id and reply key."""
+    """Where replies to a conversation go: the receipt's lookup id and reply key.
+
+    ``bound`` is True only if the lookup id is the hash of the key under the named
+    derivation (receipt.is_bound): only such a pair came from a receipt code. A pair
+    that is not bound was made by someone else (a forger who can write the inbox)
+    and never receives a reply.
+    """
 
     lookup: str
     key: str
+    derivation: str = ""
+    bound: bool = False
 
 
 # Tip and Followup are not frozen: a frozen dataclass sets each field through
@@ -91,6 +99,12 @@ class Followup:
     status: str = ""
     handled_on: str = ""
     notes: list[Note] = field(default_factory=list)
+    suspicious: str = ""  # why this follow-up may be forged (conversation.gather); "" if not
+
+
+#: Why a follow-up is flagged (shown by list, show and the exports).
+UNBOUND = "its lookup id does not belong to its reply key: not made from a receipt code"
+OTHER_KEY = "its reply key is not the key of the tip it names"
 
 
 @dataclass(frozen=True)
@@ -189,7 +203,10 @@ def _reply_to(value: Any) -> ReplyTo | None:
             return None
     except (binascii.Error, ValueError):
         return None
-    return ReplyTo(lookup, key)
+    derivation = value.get("derivation")
+    derivation = derivation if isinstance(derivation, str) else ""
+    # Recomputed here, never trusted from the document: the key must hash to the id.
+    return ReplyTo(lookup, key, derivation, is_bound(lookup, key, derivation))
 
 
 def open_tip(
@@ -259,7 +276,8 @@ def read_tip(
     if doc.get("kind") == payload.KIND_FOLLOWUP:
         message = doc["fields"].get("message")
         return Followup(name, received_at, lang, message if isinstance(message, str) else "",
-                        reply_to, status, handled_on, notes)
+                        reply_to, status, handled_on, notes,
+                        "" if reply_to is not None and reply_to.bound else UNBOUND)
     # Positional: an export makes 10,000 of these, and keywords cost a third more.
     return Tip(name, received_at, lang, _clean_fields(doc["fields"]), status, handled_on, notes,
                reply_to)
