@@ -14,6 +14,7 @@ import gc
 import hashlib
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -118,6 +119,15 @@ def ask_new_passphrase(env_name: str, prompt: str) -> str:
     if not passphrase.strip():
         raise Problem("the passphrase is empty", "choose a long passphrase of several words")
     return passphrase
+
+
+def refuse_weak(passphrase: str) -> None:
+    """Stop with a reason and a suggestion if ``passphrase`` is too weak for a centre key."""
+    from tipsite.passphrase import judge  # zxcvbn loads its word lists: only when needed
+
+    weakness = judge(passphrase, ["tipsite", "hotline", "menneskehandel", "cmm"])
+    if weakness is not None:
+        raise Problem(weakness.reason, weakness.suggestion)
 
 
 def key_entries(store: Store | None, key_files: Sequence[Path]) -> list[KeyEntry]:
@@ -418,6 +428,7 @@ def keygen(out: Path | None, store: Path | None) -> None:
                 raise Problem(f"{path} already exists; refusing to overwrite a key",
                               "choose another --out folder")
     passphrase = ask_new_passphrase(ENV_PASSPHRASE, "Passphrase for the new key")
+    refuse_weak(passphrase)
     pair = keys.generate()
     private_text = keys.private_key_text(pair, passphrase, cost)
     if out is not None:
@@ -476,6 +487,7 @@ def passwd(key_name: str | None, key_file: Path | None, store: Path | None) -> N
         f"Current passphrase for key {entry.fingerprint}")
     pair = keys.load_private_key(entry.path, current)
     new = ask_new_passphrase(ENV_NEW_PASSPHRASE, "New passphrase")
+    refuse_weak(new)
     replace_text(entry.path, keys.private_key_text(pair, new, kdf_cost()))
     click.echo(f"Passphrase changed for key {pair.fingerprint} ({entry.path}).")
 
@@ -857,12 +869,27 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+        warn_if_redirected()
     else:
         write_export(out, data)
         click.echo(f"Exported {count} tips (with their follow-ups) to {out}", err=True)
     report_unreadable(unreadable)
     if unreadable:
         ctx.exit(1)
+
+
+def warn_if_redirected() -> None:
+    """Warn when standard output is a file: ``> tips.json`` leaves opened tips as the
+    shell made the file (usually 0644, readable by every user); ``--out`` makes it 0600."""
+    try:
+        regular = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):  # no real descriptor (captured output): nothing to say
+        return
+    if regular:
+        click.echo("warning: the export went to a file the shell made, which other users "
+                   "may be able to read", err=True)
+        click.echo("hint: use --out FILE instead: it makes the file readable by you alone "
+                   "(0600)", err=True)
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
 from tipsite.forms import FollowupForm, TipForm
 from tipsite.inbox import Inbox
-from tipsite.keys import load_public_key
+from tipsite.keys import fingerprint, load_public_key
 from tipsite.lang import language_blueprint
 from tipsite.receipt import derive, grouped, new_code, normalise
 from tipsite.sanitise import clean_text
@@ -174,9 +174,20 @@ def signs() -> str:
 
 
 @site.get("/key")
-def key() -> str:
+def key() -> Any:
     """The fingerprint of the key tips are sealed to, for staff to check."""
-    return render_template("key.html", fingerprint=current_app.config["KEY_FINGERPRINT"])
+    try:
+        # Read per request, as each tip reads it: after a key swap the page must show
+        # the key tips are sealed to now, not the one the site started with.
+        shown = fingerprint(load_public_key(settings().public_key))
+    except KeyFileError:
+        return render_template("key.html", fingerprint=None), 503
+    return render_template("key.html", fingerprint=shown)
+
+
+def favicon() -> Response:
+    """``/favicon.ico``: nothing, answered at once (browsers ask; a redirect to a 404 is noise)."""
+    return Response(status=204, headers={"Cache-Control": "public, max-age=604800"})
 
 
 @site.get("/accessibility")
@@ -225,6 +236,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(site)
     app.register_blueprint(followup.followup)
     app.add_url_rule("/", "choose_language", choose_language)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_error_handler(HTTPException, error_page)
     app.context_processor(language_names)
     app.register_error_handler(Exception, internal_error)
