@@ -171,3 +171,31 @@ def test_guessing_codes_hits_the_rate_limit(tmp_path: Path, site_env: dict[str, 
         assert "70 20 25 50" in reply.body
     finally:
         stop_gunicorn(server)
+
+
+@pytest.mark.parametrize("fields", [
+    {"code": "1234 5678 9012 3456 7890"},  # no form token: another site's post
+    {"code": "not a code", "csrf_token": "x"},
+])
+def test_the_thanks_page_shows_no_code_it_did_not_get_from_its_own_form(
+    client: FlaskClient, fields: dict[str, str]
+) -> None:
+    if "csrf_token" in fields:
+        send_tip(client)  # a real page with a real switch form first
+    reply = client.post("/en/thanks", data=fields)
+    assert reply.status_code == 400
+    assert not CODE.search(reply.get_data(as_text=True))
+
+
+def test_the_thanks_language_switch_posts_the_code_and_never_puts_it_in_a_url(
+    client: FlaskClient,
+) -> None:
+    token = csrf_token_in(client.get("/da/").get_data(as_text=True))
+    client.post("/da/tip", data={"csrf_token": token, **a_tip()})
+    page = client.get("/da/thanks").get_data(as_text=True)
+    code = code_from(page)
+    assert 'action="/en/thanks"' in page and f'name="code" value="{code}"' in page
+    urls = re.findall(r'(?:href|action)="([^"]*)"', page)
+    assert urls and not any(code[:4] in url or code[-4:] in url for url in urls)
+    switched = client.post("/en/thanks", data={"csrf_token": csrf_token_in(page), "code": code})
+    assert switched.status_code == 200 and code_from(switched.get_data(as_text=True)) == code

@@ -267,3 +267,36 @@ def test_rate_limited_follow_up_keeps_the_code_and_the_message(
         assert phone.locator("#code").input_value() == code
     finally:
         stop_gunicorn(live)
+
+
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_pages_on_the_way_pass_axe_with_code_replies_and_the_switch_form(
+    browser: Browser, server: LiveServer, key_files: KeyFiles, lang: str
+) -> None:
+    """The thank-you page with its code and language-switch form, and the follow-up page
+    with a reply and the message box, pass axe at WCAG 2.1 AA at phone width. Scripts run
+    for axe alone (as in test_browser.py); the pages carry none."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(java_script_enabled=True, viewport=PHONE)
+    page = context.new_page()
+    try:
+        code = send_tip(page, server, lang)
+        for view in ("thanks", "follow-up"):
+            if view == "follow-up":
+                [tip] = stored(server, key_files, "tip")
+                staff_reply(server, tip, "Tak for dit tip.")
+                open_followup(page, lang)
+                type_code(page, code)
+                assert click(page, SEES[lang]["show"]) == 200
+            assert page.locator("script").count() == 0
+            results = Axe().run(page, options=WCAG_AA)
+            assert results.violations_count == 0, (view, results.generate_report())
+    finally:
+        context.close()

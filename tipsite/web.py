@@ -143,8 +143,9 @@ def tip_fields(form: TipForm) -> dict[str, Any]:
 @site.get("/thanks")
 def thanks() -> str:
     """After a tip: the receipt code (shown once) and what happens next."""
-    return render_template("thanks.html", receipt_code=session.pop("receipt", None),
-                           form=FollowupForm())
+    code = session.pop("receipt", None)
+    # The switch form (and its cookie) only when there is a code to carry.
+    return render_template("thanks.html", receipt_code=code, form=FollowupForm() if code else None)
 
 
 @site.post("/thanks")
