@@ -300,3 +300,27 @@ def test_the_pages_on_the_way_pass_axe_with_code_replies_and_the_switch_form(
             assert results.violations_count == 0, (view, results.generate_report())
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_lost_cookie_keeps_the_message_and_the_next_press_sends_it(
+    phone: Page, server: LiveServer, key_files: KeyFiles, lang: str
+) -> None:
+    """The form token's cookie is gone (browser closed and reopened, cookies cleared):
+    the page says so, gives back the code and the message, and the next press sends."""
+    sees = SEES[lang]
+    code = send_tip(phone, server, lang)
+    open_followup(phone, lang)
+    type_code(phone, code)
+    assert click(phone, sees["show"]) == 200
+    phone.context.clear_cookies()
+    phone.locator("#message").fill("Nummerpladen var CX 98 765")
+    assert click(phone, sees["add"]) == 400
+    assert phone.locator(".error-summary").count() == 1
+    assert phone.locator("#message").input_value() == "Nummerpladen var CX 98 765"
+    assert phone.locator("#code").input_value() == code
+    assert stored(server, key_files, "followup") == []
+    assert click(phone, sees["add"]) == 200
+    assert sees["sent"] in phone.locator("main").inner_text()
+    [sent] = stored(server, key_files, "followup")
+    assert sent["fields"] == {"message": "Nummerpladen var CX 98 765"}

@@ -732,7 +732,10 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
           allow_http: bool, key_files: Sequence[Path], store: Path | None) -> None:
     """Reply to the tipster of TIP_ID; only their receipt code opens the reply.
 
-    The reply is sealed to the tipster's reply key (from inside the tip) and, for
+    TIP_ID may name the tip or one of its follow-ups: the reply always goes to the
+    key inside the original tip, never to a key in a follow-up (which a forger who
+    can write the server's inbox could have chosen). The reply is sealed to the
+    tipster's reply key (from inside the tip) and, for
     your records, to the centre's key; both are stored before it is uploaded. If
     the upload is cut off, run the same command again (or the next pull): it is
     sent once. The same text twice to one tip is one reply.
