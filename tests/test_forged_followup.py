@@ -77,6 +77,10 @@ def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     assert "never go to its key" in shown
     [record] = json.loads(hotline(["export"], env).stdout)
     assert [f["suspicious"] for f in record["followups"]] == [UNBOUND]
+    for fmt in ("csv", "html"):
+        out = tmp_path / f"tips.{fmt}"
+        assert hotline(["export", "--format", fmt, "--out", str(out)], env).returncode == 0
+        assert f"[SUSPICIOUS: {UNBOUND}] {FORGED_TEXT}" in out.read_text(encoding="utf-8-sig")
 
     on_forged = hotline(["reply", forged_id[:12]], env, stdin=REPLY_ON_FORGED)
     assert on_forged.returncode == 0, on_forged.stderr
