@@ -199,3 +199,33 @@ def test_the_thanks_language_switch_posts_the_code_and_never_puts_it_in_a_url(
     assert urls and not any(code[:4] in url or code[-4:] in url for url in urls)
     switched = client.post("/en/thanks", data={"csrf_token": csrf_token_in(page), "code": code})
     assert switched.status_code == 200 and code_from(switched.get_data(as_text=True)) == code
+
+
+def test_each_site_makes_its_own_receipt_salt_once(tmp_path: Path) -> None:
+    """One guess must never test two sites' lookup ids at once (issue 11, finding 2)."""
+    first = receipt.instance_salt(tmp_path / "a")
+    assert receipt.instance_salt(tmp_path / "a") == first  # made once, then read
+    assert len(first) == receipt.SALT_BYTES
+    other = receipt.instance_salt(tmp_path / "b")
+    assert other != first
+    code = receipt.new_code()
+    assert receipt.derive(code, first).lookup != receipt.derive(code, other).lookup
+
+
+@pytest.mark.parametrize("value", ["abc", "00" * 15, "zz" * 16])
+def test_a_bad_receipt_salt_setting_stops_the_site_with_a_hint(value: str) -> None:
+    from tipsite.config import load_settings
+    from tipsite.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="TIPSITE_RECEIPT_SALT must be 32 hex digits"):
+        load_settings({"TIPSITE_RECEIPT_SALT": value})
+
+
+def test_a_configured_receipt_salt_is_the_one_used(settings: Settings) -> None:
+    from dataclasses import replace
+
+    from tipsite.app import create_app
+
+    app = create_app(replace(settings, receipt_salt="ab" * 16), TESTING=True)
+    assert app.config["RECEIPT_SALT"] == bytes.fromhex("ab" * 16)
+    assert not (settings.instance / receipt.SALT_FILE).exists()
