@@ -141,6 +141,12 @@ def test_a_forged_tip_cannot_claim_a_real_lookup_id_or_its_follow_ups() -> None:
         payload.tip_document(tip_fields(), "da", START, real.reply_to()), "x").reply_to
     assert conversations["forged-tip"].reply_to is None  # no reply goes to its key
     assert conversations["forged-tip"].followups == []
+    from tipsite import exports, screen
+
+    assert "SUSPICIOUS reply key" in screen.news(conversations["forged-tip"])
+    assert "SUSPICIOUS" in screen.conversation_text(conversations["forged-tip"], "da")
+    assert "suspicious" in exports.conversation_record(conversations["forged-tip"])
+    assert "suspicious" not in exports.conversation_record(conversations["real-tip"])
 
 
 def test_a_follow_up_with_another_codes_key_is_flagged_in_its_tips_conversation() -> None:

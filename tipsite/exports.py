@@ -27,7 +27,7 @@ import orjson
 
 from tipsite import payload
 from tipsite.conversation import Conversation
-from tipsite.reader import Followup, Reply, Tip
+from tipsite.reader import UNBOUND_TIP, Followup, Reply, Tip
 from tipsite.terminal import escape_json_bytes, safe
 from tipsite.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 
@@ -64,6 +64,8 @@ def tip_record(tip: Tip) -> dict[str, Any]:
     # Tip.fields holds exactly the form fields, in payload.FIELD_NAMES order.
     record: dict[str, Any] = {"id": tip.id, "kind": payload.KIND_TIP,
                               "received_at": tip.received_at, "lang": tip.lang, **tip.fields}
+    if tip.reply_to is not None and not tip.reply_to.bound:
+        record["suspicious"] = UNBOUND_TIP  # a reply key not made from a receipt code
     _add_triage(record, tip)
     return record
 

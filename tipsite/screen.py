@@ -39,6 +39,9 @@ SUSPICIOUS = "SUSPICIOUS"
 def news(conversation: Conversation) -> str:
     """What a conversation holds besides its first message: ``[2 follow-ups (1 new), …]``."""
     parts = []
+    root = conversation.root
+    if isinstance(root, Tip) and root.reply_to is not None and not root.reply_to.bound:
+        parts.append(f"{SUSPICIOUS} reply key")  # no reply can go to it; see show
     if conversation.suspicious:
         # First, in capitals: a follow-up that may be forged must not pass unnoticed.
         parts.append(f"{len(conversation.suspicious)} {SUSPICIOUS} follow-up"
