@@ -33,7 +33,7 @@ from .conftest import (
 from .test_hotline_support import START, deliver, hotline, staff_worker_env, tip_fields
 
 TOKEN = STAFF_TOKEN
-CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{19})<')
+CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
 TIP_TEXT = "Kvinderne på Strandvejen 7 bliver hentet i en hvid varevogn hver nat"
 REPLY_TEXT = "Tak for dit tip. Hvilken indgang brugte de – for eller bag? (svar-7Q2)"
 DETAILS = "Bagindgangen, og varevognen har nummerplade CX 98 765 (detalje-5K1)"
@@ -43,6 +43,14 @@ DETAILS = "Bagindgangen, og varevognen har nummerplade CX 98 765 (detalje-5K1)"
 def env(tmp_path: Path, key_files: KeyFiles) -> dict[str, str]:
     """A hotline worker: the centre's key in the keyring, the token in a 0600 file."""
     return staff_worker_env(tmp_path, key_files.private, TOKEN, HOTLINE_TOKEN=TOKEN)
+
+
+TEST_SALT = bytes(range(16))  # for envelopes sealed here, not by a site
+
+
+def site_salt(server: LiveServer) -> bytes:
+    """The receipt salt the site made in its instance folder."""
+    return receipt.instance_salt(Path(server.env["TIPSITE_INSTANCE"]))
 
 
 def receipt_code(thanks_page: str) -> str:
@@ -137,7 +145,7 @@ def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
     shown = hotline(["show", tip_id], env)
     assert REPLY_TEXT in shown.stdout and DETAILS in shown.stdout  # it all really happened
 
-    lookup = receipt.derive(code).lookup
+    lookup = receipt.derive(code, site_salt(staff_server)).lookup
     secrets = [code, code.replace(" ", ""), REPLY_TEXT, "svar-7Q2", DETAILS, "detalje-5K1",
                TIP_TEXT, "Strandvejen"]
     for path in tmp_path.rglob("*"):
@@ -165,7 +173,8 @@ def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     again = hotline(["reply", tip_id], env, stdin=REPLY_TEXT)  # the staff simply rerun it
     assert again.returncode == 0, again.stderr
     assert "written before; it is not added again" in again.stderr
-    folder = Path(site_env["TIPSITE_INSTANCE"]) / "replies" / receipt.derive(code).lookup
+    lookup = receipt.derive(code, site_salt(staff_server)).lookup
+    folder = Path(site_env["TIPSITE_INSTANCE"]) / "replies" / lookup
     assert len(list(folder.iterdir())) == 1
     assert followup(tipster, code).count("Hvilken indgang brugte de") == 1
     [record] = json.loads(hotline(["export"], env).stdout)
@@ -224,17 +233,16 @@ def test_an_empty_reply_is_refused(
 def seal_followup(public: nacl.public.PublicKey, code: str, message: str, minutes: int
                   ) -> bytes:
     """A follow-up as the site seals it for the tipster holding ``code``."""
-    derived = receipt.derive(code)
-    document = payload.followup_document(
-        message, "da", START + timedelta(minutes=minutes),
-        {"lookup": derived.lookup, "key": derived.public_b64})
+    derived = receipt.derive(code, TEST_SALT)
+    document = payload.followup_document(message, "da", START + timedelta(minutes=minutes),
+                                         derived.reply_to())
     return envelope.seal(document, public)
 
 
 def seal_tip_with_code(public: nacl.public.PublicKey, code: str) -> bytes:
-    derived = receipt.derive(code)
+    derived = receipt.derive(code, TEST_SALT)
     document = payload.tip_document(tip_fields(location="Strandvejen 7"), "da", START,
-                                    {"lookup": derived.lookup, "key": derived.public_b64})
+                                    derived.reply_to())
     return envelope.seal(document, public)
 
 
@@ -245,10 +253,10 @@ def conversations(tmp_path: Path, key_files: KeyFiles, env: dict[str, str]) -> d
     inbox.prepare()
     public = key_files.pair.public
     names = {
-        "tip": inbox.deliver(seal_tip_with_code(public, "1111 2222 3333 4444")),
-        "details": inbox.deliver(seal_followup(public, "1111 2222 3333 4444",
+        "tip": inbox.deliver(seal_tip_with_code(public, "1111 2222 3333 4444 5555")),
+        "details": inbox.deliver(seal_followup(public, "1111 2222 3333 4444 5555",
                                                "Bilen er grå", 60)),
-        "orphan": inbox.deliver(seal_followup(public, "1111 2222 3333 4445",
+        "orphan": inbox.deliver(seal_followup(public, "1111 2222 3333 4444 5556",
                                               "Jeg glemte at sige: de er unge", 90)),
     }
     assert hotline(["import", str(inbox.path)], env).returncode == 0
@@ -315,7 +323,7 @@ def test_conversations_come_oldest_first_with_follow_ups_whose_tip_is_gone_in_pl
     from tipsite.reader import Followup, ReplyTo, Tip
 
     def link(n: int) -> ReplyTo:
-        return ReplyTo(f"{n:032x}", "A" * 43 + "=")
+        return ReplyTo(f"{n:032x}", "A" * 43 + "=", "receipt-v2", bound=True)
 
     def tip(name: str, at: str, code: int) -> Tip:
         return Tip(name * 32, f"2026-11-{at}Z", "da", tip_fields(), "new", reply_to=link(code))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -76,10 +77,14 @@ def dev(host: str, port: int) -> None:
         app = create_app(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    # The tool's full path: `make run` does not put the venv on PATH, and a command
+    # that fails as printed teaches nothing.
+    tool = shlex.quote(str(Path(sys.executable).parent / "hotline"))
     click.echo(
         f"Tips go to {settings.inbox}. Read them with:\n"
-        f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} hotline list --inbox {settings.inbox} "
-        f"--key {settings.instance / 'dev-staff' / 'centre.key'}"
+        f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} {tool} list "
+        f"--inbox {shlex.quote(str(settings.inbox))} "
+        f"--key {shlex.quote(str(settings.instance / 'dev-staff' / 'centre.key'))}"
     )
     app.run(host=host, port=port, debug=False, load_dotenv=False, request_handler=QuietHandler)
 

@@ -42,6 +42,7 @@ class Settings:
     onion_address: str = ""  # e.g. "abc…xyz.onion": advertised in Onion-Location
     staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
     reply_days: int = 90  # replies are deleted this many days after they arrive
+    receipt_salt: str = ""  # 32 hex digits shared by every node; empty: instance/receipt_salt
 
     def __repr__(self) -> str:  # the secret key never reaches a log
         return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
@@ -71,7 +72,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         onion_address=_onion(env.get("TIPSITE_ONION_ADDRESS", "").strip()),
         staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
         reply_days=_days(env, "TIPSITE_REPLY_DAYS", 90),
+        receipt_salt=_receipt_salt(env.get("TIPSITE_RECEIPT_SALT", "").strip()),
     )
+
+
+def _receipt_salt(value: str) -> str:
+    if value:
+        from tipsite.receipt import parse_salt  # checked at start, like every setting
+
+        parse_salt(value)
+    return value.lower()
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:

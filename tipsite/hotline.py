@@ -14,6 +14,7 @@ import gc
 import hashlib
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -118,6 +119,15 @@ def ask_new_passphrase(env_name: str, prompt: str) -> str:
     if not passphrase.strip():
         raise Problem("the passphrase is empty", "choose a long passphrase of several words")
     return passphrase
+
+
+def refuse_weak(passphrase: str) -> None:
+    """Stop with a reason and a suggestion if ``passphrase`` is too weak for a centre key."""
+    from tipsite.passphrase import judge  # zxcvbn loads its word lists: only when needed
+
+    weakness = judge(passphrase, ["tipsite", "hotline", "menneskehandel", "cmm"])
+    if weakness is not None:
+        raise Problem(weakness.reason, weakness.suggestion)
 
 
 def key_entries(store: Store | None, key_files: Sequence[Path]) -> list[KeyEntry]:
@@ -418,6 +428,7 @@ def keygen(out: Path | None, store: Path | None) -> None:
                 raise Problem(f"{path} already exists; refusing to overwrite a key",
                               "choose another --out folder")
     passphrase = ask_new_passphrase(ENV_PASSPHRASE, "Passphrase for the new key")
+    refuse_weak(passphrase)
     pair = keys.generate()
     private_text = keys.private_key_text(pair, passphrase, cost)
     if out is not None:
@@ -476,6 +487,7 @@ def passwd(key_name: str | None, key_file: Path | None, store: Path | None) -> N
         f"Current passphrase for key {entry.fingerprint}")
     pair = keys.load_private_key(entry.path, current)
     new = ask_new_passphrase(ENV_NEW_PASSPHRASE, "New passphrase")
+    refuse_weak(new)
     replace_text(entry.path, keys.private_key_text(pair, new, kdf_cost()))
     click.echo(f"Passphrase changed for key {pair.fingerprint} ({entry.path}).")
 
@@ -720,7 +732,10 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
           allow_http: bool, key_files: Sequence[Path], store: Path | None) -> None:
     """Reply to the tipster of TIP_ID; only their receipt code opens the reply.
 
-    The reply is sealed to the tipster's reply key (from inside the tip) and, for
+    TIP_ID may name the tip or one of its follow-ups: the reply always goes to the
+    key inside the original tip, never to a key in a follow-up (which a forger who
+    can write the server's inbox could have chosen). The reply is sealed to the
+    tipster's reply key (from inside the tip) and, for
     your records, to the centre's key; both are stored before it is uploaded. If
     the upload is cut off, run the same command again (or the next pull): it is
     sent once. The same text twice to one tip is one reply.
@@ -731,21 +746,29 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     local = source._store
     client = site_client(local, url, allow_http, token_file)  # fail before the typing
     name = source.resolve(tip_id)
-    opened, unreadable = source.open([name])
-    pairs = source.unlocker.pairs  # open() unlocked the centre's key
-    if unreadable:
-        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
-    item = opened[0]
-    if item.reply_to is None:
-        raise Problem(f"tip {name[:shortid.SHOWN]} has no receipt code, so its tipster "
-                      "cannot be reached", "tips sent before receipt codes cannot get a reply")
+    conversations, unreadable = source.conversations()
+    pairs = source.unlocker.pairs  # conversations() unlocked the centre's key
+    broken = next((u for u in unreadable if u.id == name), None)
+    if broken is not None:
+        raise Problem(f"tip {name} cannot be opened: {broken.reason}")
+    conversation = find(conversations, name)
+    # Always the original tip's key, whichever member was named: a follow-up's key
+    # is never used, so a forged follow-up cannot capture a reply (SECURITY.md).
+    reply_to = conversation.reply_to
+    root = conversation.root.id
+    if reply_to is None:
+        raise Problem(*no_reply_reason(conversation))
+    if name != root:
+        click.echo(f"Replying to the tipster of tip {root[:shortid.SHOWN]} (the key in the "
+                   "original tip), not to a key in the follow-up.", err=True)
+    name = root
     message = outbox.clean_message(message_text(message_file, name[:shortid.SHOWN]))
     centre = next(e.public for e in source.entries()
                   if e.key_id == envelope_key_id(local.read(name)))
     with local.locked():
         earlier = [r for r in local.replies() if r.tip == name]
         if not any(reader.open_reply(r, pairs).message == message for r in earlier):
-            local.add_reply(outbox.write_reply(message, name, item.reply_to, centre,
+            local.add_reply(outbox.write_reply(message, name, reply_to, centre,
                                                payload.utc_now()))
         else:
             click.echo("This reply was written before; it is not added again.", err=True)
@@ -758,6 +781,21 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
     click.echo(f"Reply to {name[:shortid.SHOWN]} is on the site "
                f"({sent.stored} sent now, {sent.already} were there already). The tipster "
                "reads it with their receipt code.")
+
+
+def no_reply_reason(conversation: Conversation) -> tuple[str, str]:
+    """Why a conversation cannot get a reply: an error line and a hint."""
+    root = conversation.root
+    short = root.id[:shortid.SHOWN]
+    if isinstance(root, reader.Followup):
+        return (f"follow-up {short} has no tip here, and replies go only to the key in the "
+                "original tip", "its tip was purged, or the code was mistyped; it cannot "
+                "get a reply")
+    if root.reply_to is None:
+        return (f"tip {short} has no receipt code, so its tipster cannot be reached",
+                "tips sent before receipt codes cannot get a reply")
+    return (f"tip {short} is SUSPICIOUS: its lookup id does not belong to its reply key",
+            "it was not made from a receipt code; no reply is sent to its key")
 
 
 @cli.command()
@@ -834,12 +872,27 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+        warn_if_redirected()
     else:
         write_export(out, data)
         click.echo(f"Exported {count} tips (with their follow-ups) to {out}", err=True)
     report_unreadable(unreadable)
     if unreadable:
         ctx.exit(1)
+
+
+def warn_if_redirected() -> None:
+    """Warn when standard output is a file: ``> tips.json`` leaves opened tips as the
+    shell made the file (usually 0644, readable by every user); ``--out`` makes it 0600."""
+    try:
+        regular = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):  # no real descriptor (captured output): nothing to say
+        return
+    if regular:
+        click.echo("warning: the export went to a file the shell made, which other users "
+                   "may be able to read", err=True)
+        click.echo("hint: use --out FILE instead: it makes the file readable by you alone "
+                   "(0600)", err=True)
 
 
 @contextmanager

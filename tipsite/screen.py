@@ -33,9 +33,19 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+SUSPICIOUS = "SUSPICIOUS"
+
+
 def news(conversation: Conversation) -> str:
     """What a conversation holds besides its first message: ``[2 follow-ups (1 new), …]``."""
     parts = []
+    root = conversation.root
+    if isinstance(root, Tip) and root.reply_to is not None and not root.reply_to.bound:
+        parts.append(f"{SUSPICIOUS} reply key")  # no reply can go to it; see show
+    if conversation.suspicious:
+        # First, in capitals: a follow-up that may be forged must not pass unnoticed.
+        parts.append(f"{len(conversation.suspicious)} {SUSPICIOUS} follow-up"
+                     + ("" if len(conversation.suspicious) == 1 else "s"))
     if conversation.followups:
         fresh = len(conversation.new_followups)
         parts.append(plural(len(conversation.followups), "follow-up")
@@ -87,8 +97,13 @@ def tip_text(tip: Tip, lang: str) -> list[str]:
         lines.append(f"Relation  {exports.relation_label(fields['relation'], lang)}")
     if fields["contact"]:
         lines += ["Contact (the tipster chose to give it):", indent(fields["contact"])]
-    lines.append("Replies   " + ("possible: hotline reply " + tip.id[:8] if tip.reply_to
-                                 else "not possible (sent before receipt codes)"))
+    if tip.reply_to is None:
+        lines.append("Replies   not possible (sent before receipt codes)")
+    elif not tip.reply_to.bound:
+        lines.append(f"Replies   not possible: {SUSPICIOUS}, its lookup id does not belong to "
+                     "its reply key (not made from a receipt code)")
+    else:
+        lines.append("Replies   possible: hotline reply " + tip.id[:8])
     return lines
 
 
@@ -96,6 +111,10 @@ def followup_text(followup: Followup, lead: bool) -> list[str]:
     """The lines that show a follow-up (``lead``: it opens a conversation of its own)."""
     status = f", {followup.status}" if followup.status else ""
     lines = [f"--- Follow-up {followup.id[:8]}, received {when(followup.received_at)}{status}"]
+    if followup.suspicious:
+        lines += [f"    {SUSPICIOUS}: {followup.suspicious}.",
+                  "    It may be forged by whoever could write the server's inbox. Replies",
+                  "    never go to its key; check its content before you trust it."]
     if lead:
         lines.append("    Its tip is not here: a mistyped receipt code, or the tip was purged.")
     return [*lines, indent(followup.message)]

@@ -28,9 +28,9 @@ from tipsite.config import LANGUAGES, Settings
 from tipsite.errors import InboxError, KeyFileError
 from tipsite.forms import FollowupForm, TipForm
 from tipsite.inbox import Inbox
-from tipsite.keys import load_public_key
+from tipsite.keys import fingerprint, load_public_key
 from tipsite.lang import language_blueprint
-from tipsite.receipt import derive, new_code
+from tipsite.receipt import derive, grouped, new_code, normalise
 from tipsite.sanitise import clean_text
 from tipsite.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
 
@@ -103,16 +103,15 @@ def submit() -> Any:
     code = new_code()
     try:
         with limits.derivation_slot():  # Argon2id: bounded by concurrency, not by count
-            receipt = derive(code)  # the lookup id and reply key travel only inside the seal
+            # The lookup id and reply key travel only inside the seal.
+            receipt = derive(code, current_app.config["RECEIPT_SALT"])
     except limits.SiteBusy:
         replay.release()  # not stored: the same form may be sent again
         raise
-    document = payload.tip_document(
-        tip_fields(form), g.lang, payload.utc_now(),
-        reply_to={"lookup": receipt.lookup, "key": receipt.public_b64},
-    )
+    document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now(),
+                                    reply_to=receipt.reply_to())
     try:
-        Inbox(settings().inbox).deliver(envelope.seal(document, public_key))
+        Inbox(settings().inbox).deliver(envelope.seal(document, public_key, payload.KIND_TIP))
     except InboxError as exc:
         log.error("a tip could not be stored: %s", exc)  # no content, no client details
         replay.release()
@@ -176,7 +175,23 @@ def tip_fields(form: TipForm) -> dict[str, Any]:
 @site.get("/thanks")
 def thanks() -> str:
     """After a tip: the receipt code (shown once) and what happens next."""
-    return render_template("thanks.html", receipt_code=session.pop("receipt", None))
+    code = session.pop("receipt", None)
+    # The switch form (and its cookie) only when there is a code to carry.
+    return render_template("thanks.html", receipt_code=code, form=FollowupForm() if code else None)
+
+
+@site.post("/thanks")
+def thanks_again() -> Any:
+    """The thank-you page in another language, with the code its switch posted.
+
+    The code comes in the body, never the URL (history), and is shown as typed
+    digits only; nothing is looked up or stored.
+    """
+    form = FollowupForm()
+    if not form.validate_on_submit():
+        return render_template("thanks.html", receipt_code=None, form=form), 400
+    code = grouped(normalise(form.code.data) or "")
+    return render_template("thanks.html", receipt_code=code, form=form)
 
 
 @site.get("/privacy")
@@ -192,9 +207,20 @@ def signs() -> str:
 
 
 @site.get("/key")
-def key() -> str:
+def key() -> Any:
     """The fingerprint of the key tips are sealed to, for staff to check."""
-    return render_template("key.html", fingerprint=current_app.config["KEY_FINGERPRINT"])
+    try:
+        # Read per request, as each tip reads it: after a key swap the page must show
+        # the key tips are sealed to now, not the one the site started with.
+        shown = fingerprint(load_public_key(settings().public_key))
+    except KeyFileError:
+        return render_template("key.html", fingerprint=None), 503
+    return render_template("key.html", fingerprint=shown)
+
+
+def favicon() -> Response:
+    """``/favicon.ico``: nothing, answered at once (browsers ask; a redirect to a 404 is noise)."""
+    return Response(status=204, headers={"Cache-Control": "public, max-age=604800"})
 
 
 @site.get("/accessibility")
@@ -278,6 +304,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(site)
     app.register_blueprint(followup.followup)
     app.add_url_rule("/", "choose_language", choose_language)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_error_handler(HTTPException, error_page)
     app.context_processor(language_names)
     app.register_error_handler(Exception, internal_error)
