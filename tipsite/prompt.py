@@ -38,9 +38,11 @@ def terminal() -> Iterator[tuple[TextIO, TextIO]]:
         fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
     except OSError:
         raise NoTerminal("no terminal to ask on") from None
-    with open(fd, "r+", encoding=sys.stdin.encoding or "utf-8", errors="replace",
-              buffering=1) as tty:
-        yield tty, tty
+    encoding = sys.stdin.encoding or "utf-8"
+    # Two file objects on the one terminal: a text file open for both cannot be (no seek).
+    with open(fd, "w", encoding=encoding, errors="replace", buffering=1) as out, \
+            open(os.dup(fd), encoding=encoding, errors="replace") as into:
+        yield into, out
 
 
 def has_terminal() -> bool:
