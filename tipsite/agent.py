@@ -245,6 +245,7 @@ class Agent:
         if process.stdout is not None:
             with process.stdout:
                 process.stdout.readline()  # "ready" once it listens (nothing if it failed)
+        process.wait()  # the first process only forks the agent off and exits (main)
 
 
 # --- the agent itself -------------------------------------------------------------------
@@ -350,7 +351,13 @@ def serve(path: Path, idle: float) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m tipsite.agent SOCKET IDLE_SECONDS`` (started by hotline, not by people)."""
+    """``python -m tipsite.agent SOCKET IDLE_SECONDS`` (started by hotline, not by people).
+
+    Forks once and lets the first process exit, as daemons do: the command that
+    started it waits for that exit and leaves no child behind; the agent carries on.
+    """
+    if os.fork() > 0:
+        os._exit(0)
     serve(Path(argv[0]), float(argv[1]))
 
 
