@@ -413,12 +413,15 @@ def cli() -> None:
     """Read and triage the tips sent to the centre's anonymous tip site.
 
     \b
-    Every morning:
+    The first time:
       hotline pull https://tips.example.dk --token-file ~/hotline.token
+    Every morning (the passphrase is asked once; 'hotline lock' forgets it):
+      hotline pull
       hotline list
       hotline show 3f2a91c0
-      hotline reply 3f2a91c0 --message-file answer.txt
+      hotline reply 3f2a91c0
       hotline done 3f2a91c0
+      hotline lock
     From a copied inbox folder (offline machine):
       hotline import /media/usb/inbox
       hotline list --inbox /media/usb/inbox --key centre.key
