@@ -341,3 +341,40 @@ def test_the_csv_export_writes_every_time_one_way(
     moment, text = row["notes"].split(": ", 1)
     assert text == "Ringet til politiet"
     assert len(moment) == 20 and moment[10] == "T" and moment.endswith(":00Z"), moment
+
+
+def test_ctrl_c_and_a_failing_editor_leave_no_draft(
+    tmp_path: Path, key_files: KeyFiles, worker: dict[str, str]
+) -> None:
+    """Ctrl-C at the terminal reaches the editor (it is the editor's); the draft still goes."""
+    name = a_tip_in_the_store(tmp_path, key_files, worker)
+    editor, marker = slow_editor(tmp_path)
+    env = {**worker, "EDITOR": str(editor), "HOTLINE_TOKEN": STAFF_TOKEN}
+    session = at_terminal(["reply", name[:8], "--url", NOWHERE], env)
+    wait_for_file(marker, session.process)
+    os.killpg(session.process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    assert session.finish() == 1
+    assert "error: the editor was stopped (signal 2); nothing was sent" in session.screen
+    assert files_under(tmp_path / "runtime") == [] and files_under(tmp_path / "systemp") == []
+    failing = tmp_path / "failing-editor"
+    failing.write_text("#!/bin/sh\necho 'half a reply' >> \"$1\"\nexit 3\n")
+    failing.chmod(0o700)
+    session = at_terminal(["reply", name[:8], "--url", NOWHERE], {**env, "EDITOR": str(failing)})
+    assert session.finish() == 1
+    assert "error: the editor exited with status 3; nothing was sent" in session.screen
+    assert files_under(tmp_path / "runtime") == [] and files_under(tmp_path / "systemp") == []
+    assert Store(tmp_path / "store").replies() == []
+
+
+@pytest.mark.parametrize(("stored", "already", "phrase"), [
+    (1, 0, "is on the site (1 sent now)"),
+    (1, 1, "is on the site (1 sent now, 1 was there already)"),
+    (0, 2, "is on the site (2 were there already)"),
+    (0, 0, "was on the site already; nothing needed sending"),
+])
+def test_what_reply_says_it_sent_reads_right_for_every_count(
+    stored: int, already: int, phrase: str
+) -> None:
+    from tipsite.hotline import sent_phrase
+
+    assert sent_phrase(stored, already) == phrase

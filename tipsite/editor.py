@@ -164,6 +164,8 @@ def _run(command: list[str], path: Path) -> None:
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
+    if code < 0:
+        raise EditorError(f"the editor was stopped (signal {-code}); nothing was sent")
     if code != 0:
         raise EditorError(f"the editor exited with status {code}; nothing was sent")
 

@@ -577,9 +577,10 @@ def pull_command(url: str | None, token_file: Path | None, keep: bool, allow_htt
 
     Each envelope is deleted on the server only after the store holds it durably;
     an interrupted pull can simply be run again. Refuses if the site seals tips to
-    a key that is not one of yours. Remembers URL and the token file's path (not the
-    token) after a pull that worked, so the next morning 'hotline pull' needs no
-    arguments, and sends replies an interrupted 'hotline reply' left waiting.
+    a key that is not one of yours. Once the site has shown our key and taken the
+    token, remembers URL and the token file's path (not the token), so the next
+    morning 'hotline pull' needs no arguments. Sends replies an interrupted
+    'hotline reply' left waiting.
     """
     from tipsite.outbox import send_waiting
     from tipsite.pull import pull
