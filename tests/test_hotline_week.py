@@ -57,14 +57,17 @@ def a_tip_in_the_store(tmp_path: Path, key_files: KeyFiles, env: dict[str, str])
 # --- the store and the token are the user's alone ----------------------------------------
 
 
-def test_a_store_made_under_umask_022_is_private(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", ["keygen", "keys --add"])
+def test_a_store_made_under_umask_022_is_private(
+    tmp_path: Path, key_files: KeyFiles, first: str
+) -> None:
     env = staff_env(tmp_path, PASSPHRASE, HOTLINE_STORE=str(tmp_path / "deep" / "store"))
-    made = subprocess.run([str(HOTLINE), "keygen"], env=env, capture_output=True, text=True,
+    command = ["keygen"] if first == "keygen" else ["keys", "--add", str(key_files.private)]
+    made = subprocess.run([str(HOTLINE), *command], env=env, capture_output=True, text=True,
                           umask=0o022, start_new_session=True, timeout=120)
     assert made.returncode == 0, made.stderr
     store = tmp_path / "deep" / "store"
     assert mode(store) == 0o700
-    assert mode(tmp_path / "deep") == 0o700  # made on the way: ours too
     assert mode(store / "keys") == 0o700
     [private] = (store / "keys").glob("*.key")
     assert mode(private) == 0o600

@@ -454,8 +454,9 @@ def keygen(out: Path | None, store: Path | None) -> None:
         keys.write_new_file(private_path, private_text, 0o600)  # private key: owner only
         keys.write_new_file(public_path, keys.public_key_text(pair.public), 0o644)
     else:
-        ring = open_store(store).keyring
-        private_path = ring.add_text(pair.public, private_text)
+        local = open_store(store)
+        local.create()  # the store's folders first, each 0700 (not made on the way to keys/)
+        private_path = local.keyring.add_text(pair.public, private_text)
         public_path = private_path.with_suffix(".pub")
     click.echo(f"Fingerprint: {pair.fingerprint}")
     click.echo(f"Private key: {private_path} (keep it here, never on the server)")
@@ -468,8 +469,10 @@ def keygen(out: Path | None, store: Path | None) -> None:
 @store_option
 def list_keys(add_file: Path | None, store: Path | None) -> None:
     """List the keys in the store's keyring, with their fingerprints."""
-    ring = open_store(store).keyring
+    local = open_store(store)
+    ring = local.keyring
     if add_file is not None:
+        local.create()  # each folder 0700, the store too
         click.echo(f"Added {ring.add_file(add_file)}")
     entries = ring.entries()
     if not entries:

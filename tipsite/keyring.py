@@ -73,7 +73,7 @@ class Keyring:
 
     def add_text(self, public: nacl.public.PublicKey, private_text: str) -> Path:
         """Add a private key (its file text) and its public key; return the key's path."""
-        make_private_folder(self.folder)  # and the store above it, when this comes first
+        make_private_folder(self.folder)  # 0700 whatever the umask; Store.create makes the store
         name = keys.key_id(public).hex()
         path = self.folder / f"{name}.key"
         # write_new_file uses O_EXCL: a key already in the keyring is never overwritten.

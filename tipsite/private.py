@@ -1,11 +1,12 @@
 """Folders and files only their owner may read: the staff's store, keys and token.
 
-``mkdir(mode=0o700)`` alone is not enough: folders made on the way (``parents``)
-get the umask's mode, usually 0755. Every folder made here is set to 0700 after it
-is made, whatever the umask. And a store, keys folder or token file that group or
-others can open is refused, with the ``chmod`` that fixes it: silently using it
-would tell nobody that other users on the machine can read the tips' metadata or
-take the token.
+``mkdir(mode=0o700, parents=True)`` is not enough: the folders it makes on the way
+get the umask's mode, usually 0755, and the store was one of them when ``keygen``
+made ``store/keys`` first. Each of the store's folders is made on its own here and
+set to 0700 after it is made, whatever the umask. And a store, keys folder or
+token file that group or others can open is refused, with the ``chmod`` that
+fixes it: silently using it would tell nobody that other users on the machine can
+read the tips' metadata or take the token.
 """
 
 from __future__ import annotations
@@ -23,19 +24,15 @@ _CHECKED = os.name == "posix"  # Windows has no mode bits to read; its ACLs are 
 
 
 def make_private_folder(path: Path) -> None:
-    """Make ``path`` and any missing parents, each 0700 whatever the umask."""
-    missing = []
-    for folder in (path, *path.parents):
-        if folder.exists():
-            break
-        missing.append(folder)
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=FOLDER_MODE)
-        except FileExistsError:
-            continue  # made meanwhile by another command: it checks its own mode
-        # mkdir's mode is masked by the umask; chmod is not.
-        os.chmod(folder, FOLDER_MODE)
+    """Make the folder ``path`` 0700 whatever the umask (its missing parents as mkdir -p)."""
+    # The parents (say ~/.local/share) hold nothing of ours: the system's usual mode.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=FOLDER_MODE)
+    except FileExistsError:
+        return  # made earlier, or meanwhile by another command: check_private judges it
+    # mkdir's mode is masked by the umask; chmod is not.
+    os.chmod(path, FOLDER_MODE)
 
 
 def check_private(path: Path, what: str) -> None:

@@ -135,7 +135,7 @@ class Store:
     def create(self) -> None:
         """Make the folders (0700 whatever the umask) if they are not there yet."""
         try:
-            for folder in (self.path, self.tips, self.tmp):
+            for folder in (self.path, self.tips, self.tmp, self.keyring.folder):
                 make_private_folder(folder)
         except OSError as exc:
             raise StoreError(f"cannot create the store {self.path}: {exc.strerror}") from None
