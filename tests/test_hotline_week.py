@@ -381,3 +381,16 @@ def test_what_reply_says_it_sent_reads_right_for_every_count(
     from tipsite.hotline import sent_phrase
 
     assert sent_phrase(stored, already) == phrase
+
+
+def test_the_remembered_token_goes_only_to_the_remembered_site(
+    tmp_path: Path, key_files: KeyFiles, staff_server: LiveServer, worker: dict[str, str]
+) -> None:
+    first = hotline(["pull", staff_server.url, "--token-file", str(tmp_path / "staff.token")],
+                    worker)
+    assert first.returncode == 0, first.stderr
+    elsewhere = hotline(["pull", "http://localhost:9"], worker)
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr == ("error: no staff token\n"
+                                "hint: give --token-file FILE or set HOTLINE_TOKEN\n")
+    assert hotline(["pull", staff_server.url], worker).returncode == 0  # same site: used

@@ -781,13 +781,17 @@ def site_client(local: Store, url: str | None, allow_http: bool, token_file: Pat
     """
     from tipsite.pull import StaffClient, check_url
 
+    remembered = local.site()
     if url is None:
-        remembered = local.site()
         if remembered is None:
             raise Problem("no site address known yet",
                           f"give it once: {first_time}; later pulls remember it")
         url, allow_http = remembered[0], remembered[1] or allow_http
-    return StaffClient(check_url(url, allow_http), read_token(token_file, local.token_file()))
+    base = check_url(url, allow_http)
+    # The remembered token goes only to the remembered site: a mistyped or planted
+    # address on the command line must not receive it unasked.
+    same_site = remembered is not None and remembered[0] == base
+    return StaffClient(base, read_token(token_file, local.token_file() if same_site else None))
 
 
 def local_allows_http(local: Store, base: str) -> bool:
