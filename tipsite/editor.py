@@ -86,6 +86,8 @@ def stop_signals_raise() -> Iterator[None]:
     """While inside, SIGHUP and SIGTERM raise :class:`Stopped`, so ``finally`` blocks run."""
 
     def raise_stopped(signum: int, frame: FrameType | None) -> None:
+        for sig in STOPPING:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
         raise Stopped(signum)
 
     previous = {sig: signal.signal(sig, raise_stopped) for sig in STOPPING}
