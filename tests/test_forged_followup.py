@@ -82,10 +82,10 @@ def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
         assert hotline(["export", "--format", fmt, "--out", str(out)], env).returncode == 0
         assert f"[SUSPICIOUS: {UNBOUND}] {FORGED_TEXT}" in out.read_text(encoding="utf-8-sig")
 
-    on_forged = hotline(["reply", forged_id[:12]], env, stdin=REPLY_ON_FORGED)
+    on_forged = hotline(["reply", forged_id[:12], "--yes"], env, stdin=REPLY_ON_FORGED)
     assert on_forged.returncode == 0, on_forged.stderr
     assert "the key in the original tip" in on_forged.stderr
-    on_tip = hotline(["reply", tip_id], env, stdin=REPLY_ON_TIP)
+    on_tip = hotline(["reply", tip_id, "--yes"], env, stdin=REPLY_ON_TIP)
     assert on_tip.returncode == 0, on_tip.stderr
 
     held = replies_on_site(staff_server)
@@ -111,7 +111,7 @@ def test_a_self_consistent_forgery_stands_alone_and_cannot_get_a_reply(
     orphan_id = inbox.deliver(forge(keys.load_public_key(key_files.public), own_lookup,
                                     attacker, "Ingen tip her"))
     pull(staff_server, env, tmp_path)
-    refused = hotline(["reply", orphan_id[:12]], env, stdin="Svar")
+    refused = hotline(["reply", orphan_id[:12], "--yes"], env, stdin="Svar")
     assert refused.returncode == 1
     assert "replies go only to the key in the original tip" in refused.stderr
     assert replies_on_site(staff_server) == []

@@ -136,6 +136,17 @@ def _flagged(followup: Followup) -> str:
     return followup.message
 
 
+def iso_moment(moment: str) -> str:
+    """A note's ``2026-11-29 10:00 UTC`` as ``2026-11-29T10:00:00Z``, the CSV's one format.
+
+    Tips, follow-ups and replies carry ISO 8601 times already; a spreadsheet sorts and
+    filters a column only if every cell is written the same way.
+    """
+    if len(moment) == 20 and moment.endswith(" UTC") and moment[10] == " ":
+        return f"{moment[:10]}T{moment[11:16]}:00Z"
+    return moment
+
+
 def _dated(lines: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{moment}: {text}" for moment, text in lines)
 
@@ -156,7 +167,7 @@ def csv_row(conversation: Conversation, lang: str) -> list[str]:
         "status": root.status,
         "handled_on": root.handled_on,
         "lang": root.lang,
-        "notes": _dated([(n.written_at, n.text) for n in root.notes]),
+        "notes": _dated([(iso_moment(n.written_at), n.text) for n in root.notes]),
         "kind": payload.KIND_TIP if isinstance(root, Tip) else payload.KIND_FOLLOWUP,
         "followups": _dated([(f.received_at, _flagged(f)) for f in followups]),
         "replies": _dated([(r.written_at, r.message) for r in conversation.replies]),
