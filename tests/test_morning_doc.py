@@ -34,7 +34,7 @@ TIP_TEXT = "Tre unge kvinder bliver hentet i en hvid varevogn ved Havnegade hver
 EDITOR_TEXT = "Tak for dit tip. Hvornår om natten kommer varevognen? (editor-4T2)"
 FILE_TEXT = "Vi har givet sagen videre til politiet. (fil-8M3)"
 NOTE_TEXT = "Sent to the police, case 1234"
-CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{19})<')
+CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
 QUESTIONS = (("Passphrase for the new key", PASSPHRASE), ("Repeat it", PASSPHRASE),
              ("Passphrase for key", PASSPHRASE), ("Send this reply?", "y"))
 

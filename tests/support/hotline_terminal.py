@@ -25,17 +25,18 @@ from tipsite.inbox import Inbox
 from ..test_hotline_support import HOTLINE, START, tip_fields
 
 PASSPHRASE_PROMPT = "Passphrase for key"
-CODE = "1234 5678 9012 3456"
+CODE = "1234 5678 9012 3456 7890"
+SALT = b"a test site salt"  # 16 bytes, as a site makes its own
 
 
 def seal_tip_with_code(public: nacl.public.PublicKey, code: str = CODE, minutes: int = 0,
                        **fields: object) -> bytes:
     """A tip as the site seals it since receipt codes: it carries the reply key."""
-    derived = receipt.derive(code)
+    derived = receipt.derive(code, SALT)
     document = payload.tip_document(
         tip_fields(**fields), "da", START + timedelta(minutes=minutes),
-        reply_to={"lookup": derived.lookup, "key": derived.public_b64})
-    return envelope.seal(document, public)
+        reply_to=derived.reply_to())
+    return envelope.seal(document, public, payload.KIND_TIP)
 
 
 def deliver_with_code(inbox_path: Path, public: nacl.public.PublicKey, **fields: object) -> str:
