@@ -120,3 +120,14 @@ def test_every_export_says_which_language_the_tip_came_from() -> None:
     assert json.loads(exports.to_json([tip]))[0]["lang"] == "uk"
     rows = list(csv.DictReader(io.StringIO(exports.to_csv([tip], "da").lstrip("\ufeff"))))
     assert rows[0]["lang"] == "uk"
+
+
+def test_an_error_in_the_signs_renders_every_group_open(client: FlaskClient) -> None:
+    """A crafted sign id: the error summary links to the first sign, which must be shown."""
+    from .conftest import a_tip, csrf_token_in
+
+    token = csrf_token_in(client.get("/da/").get_data(as_text=True))
+    html = client.post("/da/tip", data={**a_tip(indicators=["ZZ"]), "csrf_token": token}
+                       ).get_data(as_text=True)
+    assert 'href="#indicator-A1"' in html
+    assert html.count('<details class="group" open>') == html.count('<details class="group"')

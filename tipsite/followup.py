@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, g, render_template, request, session
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from tipsite import envelope, limits, payload, replay
 from tipsite.config import Settings
@@ -72,6 +73,11 @@ def conversation() -> Any:
         state["deleted"] = box.delete(receipt.lookup)
     # One token, one action: a reloaded post must not send a message twice.
     session.pop("csrf_token", None)
+    # The page below must carry a fresh token, or the tipster's next "Send more" after
+    # reading the replies is refused as a replay: Flask-WTF caches the spent one in g
+    # and in the form's field.
+    g.pop("csrf_token", None)
+    form.csrf_token.current_token = generate_csrf()
     return show(form, replies=open_replies(box, receipt), **state)
 
 

@@ -42,9 +42,11 @@ def main(langs: list[str]) -> None:
                     height = cdp.send("Page.getLayoutMetrics")["cssContentSize"]["height"]
                     box = page.locator("#setting").bounding_box() or {"y": -1, "height": 0}
                     tabs = 0
-                    while tabs < 200 and page.locator(":focus").get_attribute("id") != "send":
+                    while tabs < 200:
                         page.keyboard.press("Tab")
                         tabs += 1
+                        if page.evaluate("document.activeElement.id") == "send":
+                            break
                     print(f"{lang}: page {height:.0f} px = {height / HEIGHT:.1f} screens; "
                           f"first question {box['y']:.0f}–{box['y'] + box['height']:.0f} px; "
                           f"{tabs} Tabs to Send")
