@@ -11,6 +11,7 @@ DOM a visitor with scripts off gets.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -374,3 +375,30 @@ def test_a_group_with_a_ticked_sign_or_an_error_is_rendered_open(
     assert not page.locator("#indicator-A1").is_visible()  # untouched groups stay closed
     assert page.locator("#vehicles").input_value() == "AB 12 345"
     assert page.locator("#vehicles").is_visible()  # optional details with text stay open
+
+
+@pytest.mark.parametrize("lang", ["uk", "bg"])
+def test_cyrillic_is_drawn_with_a_system_font_not_tofu(
+    page: Page, shared_server: LiveServer, lang: str
+) -> None:
+    """The fonts Chromium used for the heading and the form are local fonts that
+    fontconfig says cover the language (a font without Cyrillic would draw boxes)."""
+    covering = subprocess.run(["fc-list", f":lang={lang}", "family"], check=True,
+                              capture_output=True, text=True).stdout
+    loaded: list[str] = []
+    page.on("requestfinished", lambda r: loaded.append(r.url))
+    page.goto(f"{shared_server.url}/{lang}/")
+    assert not [url for url in loaded if "font" in url or url.endswith((".woff2", ".ttf"))]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    for selector in ("h1", "#setting legend", "#send"):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        text = page.locator(selector).inner_text()
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        drawn = sum(font["glyphCount"] for font in fonts)
+        assert fonts and all(font["isCustomFont"] is False for font in fonts), fonts
+        assert drawn >= len(text.replace(" ", "").replace("\n", "")), (selector, fonts)
+        for font in fonts:
+            assert font["familyName"] in covering, (lang, font, covering)
