@@ -5,13 +5,22 @@ nobody passes ``--config``; the systemd unit points at this same file. Command-l
 flags and ``GUNICORN_CMD_ARGS`` still override anything here.
 
 Environment:
-  TIPSITE_BIND      where to listen (default 127.0.0.1:8000, loopback behind nginx)
+  TIPSITE_BIND      where to listen (default 127.0.0.1:8000, loopback; the systemd unit
+                    sets unix:/run/tipsite/gunicorn.sock, which only nginx may open)
   WEB_CONCURRENCY   number of worker processes (default: 2 per CPU core)
+
+When gunicorn must refuse a request itself (a malformed request line or header, a
+line too long), it answers with our bilingual page from ``deploy/errors/`` and our
+headers instead of its bare English one: see :func:`write_error_page`.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+from pathlib import Path
+
+from gunicorn import util
 
 
 def worker_count() -> int:
@@ -22,8 +31,8 @@ def worker_count() -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-# Loopback only: nginx (TLS) and tor sit in front; never listen on all interfaces.
-# (gunicorn's own default would bind 0.0.0.0 when a PORT variable happens to be set.)
+# Loopback, or the kit's unix socket: nginx sits in front (tor feeds nginx); never all
+# interfaces. (gunicorn's own default would bind 0.0.0.0 when a PORT variable is set.)
 bind = [os.environ.get("TIPSITE_BIND", "").strip() or "127.0.0.1:8000"]
 workers = worker_count()
 # Threads let one worker wait on a slow client or an fsync while another thread works.
@@ -35,20 +44,25 @@ threads = 4
 # workers share the loaded code's memory.
 preload_app = True
 
-# Slow Tor circuits: nginx buffers whole requests, but gunicorn may also be reached
-# directly (tor -> gunicorn); give a tipster on a slow circuit time to finish.
+# nginx buffers whole requests and hands them over at once (tor too goes through
+# nginx); the time a worker may take is for sealing and fsync, with room to spare.
 timeout = 120
 graceful_timeout = 30  # a restart lets a tip that is being sealed finish
 keepalive = 5  # nginx reuses upstream connections; idle ones close soon after
 
-# A form post is at most 128 KiB (tipsite.app.MAX_BODY); headers stay small.
-limit_request_line = 4094
+# A form post is at most 128 KiB (tipsite.app.MAX_BODY); headers stay small. nginx
+# refuses lines over 4 KiB itself (large_client_header_buffers), with our page.
+limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
 
 # One place decides which proxy headers to believe: the app (TIPSITE_PROXIES and
-# ProxyFix). Behind Tor every client is 127.0.0.1, so gunicorn must not trust it.
+# ProxyFix, for the one nginx the kit installs). gunicorn trusts nothing: no address
+# (forwarded_allow_ips), and no scheme or forwarder header, since gunicorn would
+# otherwise believe X-Forwarded-Proto from ANY peer on a unix socket.
 forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 
 # No access log: even without addresses, a line per POST would record the exact
 # moment of each tip, which DESIGN keeps only inside the sealed envelope.
@@ -65,3 +79,48 @@ logger_class = "tipsite.gunicornlog.ScrubbingLogger"
 # gunicorn 27's control socket is not used; without it nothing is written to $HOME.
 control_socket_disable = True
 proc_name = "tipsite"
+
+
+# --- gunicorn's own error answers -------------------------------------------------------
+ERROR_PAGES = Path(__file__).resolve().parent / "deploy" / "errors"
+# The headers nginx adds to the same pages (deploy/nginx-tipsite.conf); HSTS comes
+# from nginx on HTTPS, for every answer.
+ERROR_HEADERS = (
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+    ("Connection", "close"),
+)
+# Read once, in the master, before the workers fork: a refusal never touches the disk.
+_PAGES = {name: (ERROR_PAGES / name).read_bytes()
+          for name in ("bad-request.html", "too-large.html", "unavailable.html")}
+
+
+def error_page_for(status: int) -> bytes:
+    """The page for a status gunicorn answers itself: 413, 5xx, or any other 4xx."""
+    if status == 413:
+        return _PAGES["too-large.html"]
+    return _PAGES["unavailable.html" if status >= 500 else "bad-request.html"]
+
+
+def write_error_page(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """Answer like gunicorn.util.write_error, but with our page and headers.
+
+    gunicorn's own page is English only, has no hotline number and no CSP, and
+    quotes what the client sent (``mesg``); ours says neither.
+    """
+    body = error_page_for(status_int)
+    head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in ERROR_HEADERS
+    ) + f"Content-Length: {len(body)}\r\n\r\n"
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# gunicorn's workers answer a request they cannot parse through util.write_error
+# (gunicorn.workers.base.Worker.handle_error); tests/test_deploy_live.py checks that
+# a malformed request gets our page, so an upgrade that moves this is caught.
+util.write_error = write_error_page

@@ -59,7 +59,8 @@ def make_store(folder: Path, count: int, cost: str) -> tuple[Store, keys.KeyPair
         document = payload.tip_document(fields, "da", start + timedelta(minutes=i))
         name = f"{i:032x}"
         # Setup only: plain writes (the store's fsyncs are not what is measured here).
-        (store.tips / name).write_bytes(envelope.seal(document, pair.public))
+        # Padded as the site pads every tip (32 KiB, envelope.PADDED_SIZE).
+        (store.tips / name).write_bytes(envelope.seal(document, pair.public, payload.KIND_TIP))
     return store, pair
 
 

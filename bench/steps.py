@@ -83,8 +83,8 @@ def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
     import tipsite.web
 
     real_derive = tipsite.web.derive
-    fixed = real_derive(receipt.new_code())
-    tipsite.web.derive = lambda code: fixed
+    fixed = real_derive(receipt.new_code(), bytes(receipt.SALT_BYTES))
+    tipsite.web.derive = lambda code, salt: fixed
     try:
         costs["whole POST /da/tip, receipt derivation left out"] = per_call_ms(
             post, rounds=POST_ROUNDS)
@@ -122,10 +122,11 @@ def steps(pair: keys.KeyPair, fields: dict[str, object], document: bytes, sealed
         "clean_text, 2 KB with < and & (bleach)": per_call_ms(
             lambda: clean_text(MARKUP_TEXT)),
         "receipt code (receipt.derive: Argon2id)": per_call_ms(
-            lambda: receipt.derive(receipt.new_code()), rounds=50),
+            lambda: receipt.derive(receipt.new_code(), bytes(receipt.SALT_BYTES)), rounds=50),
         "payload JSON": per_call_ms(
             lambda: payload.tip_document(fields, "da", payload.utc_now())),
-        "pad + seal (SealedBox)": per_call_ms(lambda: envelope.seal(document, pair.public)),
+        "pad + seal (SealedBox)": per_call_ms(
+            lambda: envelope.seal(document, pair.public, payload.KIND_TIP)),
         "durable write (write, fsync, rename, fsync dir)": per_call_ms(
             lambda: inbox.deliver(sealed), rounds=100),
     }

@@ -1,30 +1,27 @@
 """The deployment kit stays honest: deploy/ and gunicorn.conf.py checked by the real tools.
 
-nginx runs the shipped site file (ports and certificate paths moved into tmp_path)
-in front of a real gunicorn; systemd-analyze and tor check their files where the
-binaries exist.
+nginx runs the shipped site file (ports, sockets and certificate paths moved into a temp
+folder) in front of a real gunicorn on a unix socket; systemd-analyze and tor check their
+files where the binaries exist.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
-import time
+import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tipsite.app import MAX_BODY
 from tipsite.config import ROOT
+from tipsite.nginxlog import clean
 
 from .conftest import (
     VENV_BIN,
@@ -33,19 +30,22 @@ from .conftest import (
     Visitor,
     a_tip,
     envelopes_in,
-    free_port,
     open_all,
-    start_gunicorn,
-    stop_gunicorn,
 )
-
-DEPLOY = ROOT / "deploy"
-SITE = DEPLOY / "nginx-tipsite.conf"
-UNIT = DEPLOY / "tipsite.service"
-TORRC = DEPLOY / "torrc-tipsite"
-HOST = "tip.example.dk"
-ONION = "a" * 56 + ".onion"
-HOTLINE = "70 20 25 50"
+from .support.deploykit import (
+    DEBIAN_NGINX_CONF,
+    HOTLINE,
+    ONION,
+    SITE,
+    TORRC,
+    UNIT,
+    Kit,
+    TlsVisitor,
+    needs_nginx,
+    nginx_conf,
+    nginx_test,
+    running_kit,
+)
 
 
 def gunicorn_settings(env: dict[str, str], unset: tuple[str, ...] = ()) -> dict[str, str]:
@@ -67,6 +67,9 @@ def test_gunicorn_conf_is_safe_by_default(site_env: dict[str, str]) -> None:
     assert resolved["accesslog"] == "None"
     assert resolved["logger_class"] == "tipsite.gunicornlog.ScrubbingLogger"
     assert resolved["forwarded_allow_ips"] == "[]"  # only the app decides (TIPSITE_PROXIES)
+    # Not even a unix-socket peer may set the scheme through gunicorn.
+    assert resolved["secure_scheme_headers"] == "{}"
+    assert resolved["forwarder_headers"] == "[]"
     assert int(resolved["timeout"]) >= 60  # slow Tor circuits
 
 
@@ -94,89 +97,14 @@ def test_shipped_gunicorn_config_boots_the_app_and_stores_a_tip(
 # --- nginx ----------------------------------------------------------------------------
 
 
-def self_signed_cert(folder: Path) -> None:
-    """fullchain.pem and privkey.pem for HOST, made by openssl now."""
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", f"/CN={HOST}", "-keyout", str(folder / "privkey.pem"),
-         "-out", str(folder / "fullchain.pem")],
-        check=True, capture_output=True,
-    )
-
-
-@dataclass
-class Nginx:
-    conf: Path
-    https_port: int
-    http_port: int
-    onion_port: int
-
-
-def nginx_conf(tmp_path: Path, upstream_port: int = 8000) -> Nginx:
-    """The shipped site inside a minimal nginx.conf, everything moved into tmp_path."""
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    self_signed_cert(certs)
-    ports = Nginx(tmp_path / "nginx.conf", free_port(), free_port(), free_port())
-    site = SITE.read_text()
-    for old, new in [
-        (f"/etc/letsencrypt/live/{HOST}/", f"{certs}/"),
-        ("/var/log/nginx/", f"{tmp_path}/"),
-        ("/opt/tipsite/deploy/errors", str(DEPLOY / "errors")),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{ports.https_port} ssl http2;"),
-        ("listen 80 default_server;", f"listen 127.0.0.1:{ports.http_port} default_server;"),
-        ("listen 127.0.0.1:8081 ", f"listen 127.0.0.1:{ports.onion_port} "),
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
-    ]:
-        assert old in site, old  # the shipped file still has what docs/deploy.md describes
-        site = site.replace(old, new)
-    site = re.sub(r"\n\s*listen \[::\].*;", "", site)  # no IPv6 needed on loopback
-    (tmp_path / "site.conf").write_text(site)
-    ports.conf.write_text(main_conf(tmp_path))
-    return ports
-
-
-DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
-SITES_ENABLED = "include /etc/nginx/sites-enabled/*;"
-
-
-def main_conf(tmp_path: Path) -> str:
-    """Debian's own nginx.conf around the site (its logs, pid and user moved), if present.
-
-    The site must work inside the real thing: Debian's file already sets an access log
-    and "gzip on" for the whole http block. Without it, a minimal nginx.conf.
-    """
-    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
-    temp = "".join(
-        f"\n    {kind}_temp_path {tmp_path}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    debian = DEBIAN_NGINX_CONF.read_text() if DEBIAN_NGINX_CONF.exists() else ""
-    if SITES_ENABLED not in debian:
-        return (f"{user}\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-main.log;\n"
-                f"events {{}}\nhttp {{{temp}\n    include {tmp_path}/site.conf;\n}}\n")
-    conf = re.sub(r"^user .*;$", user, debian, flags=re.M)
-    conf = re.sub(r"^pid .*;$", f"pid {tmp_path}/nginx.pid;", conf, flags=re.M)
-    conf = conf.replace("/var/log/nginx/", f"{tmp_path}/")
-    conf = conf.replace(SITES_ENABLED, f"include {tmp_path}/site.conf;")
-    return conf.replace("http {", "http {" + temp, 1)
-
-
-def nginx_test(conf: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["nginx", "-t", "-c", str(conf), "-e", str(conf.parent / "nginx-t.log")],
-        capture_output=True, text=True, check=False,
-    )
-
-
-needs_nginx = pytest.mark.skipif(shutil.which("nginx") is None,
-                                 reason="nginx is not installed (.ci/run installs it)")
-
-
 @needs_nginx
-def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
-    ports = nginx_conf(tmp_path)
-    done = nginx_test(ports.conf)
+def test_nginx_site_passes_nginx_t() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="kit-", dir="/tmp"))
+    try:
+        ports = nginx_conf(folder, folder / "gunicorn.sock", folder / "log.sock")
+        done = nginx_test(ports.conf)
+    finally:
+        shutil.rmtree(folder)
     assert done.returncode == 0, done.stderr
     assert "syntax is ok" in done.stderr
 
@@ -193,67 +121,35 @@ def test_nginx_logs_no_addresses() -> None:
     site = SITE.read_text()
     assert re.search(r"^access_log off;", site, re.M)
     assert "log_format" not in site
-    assert re.search(r"^error_log \S+ emerg;", site, re.M)
+    # Errors from "warn" up, through the relay that cuts addresses (tipsite.nginxlog).
+    assert re.search(r"^error_log syslog:server=unix:/run/tipsite-nginx-log/log.sock,\S+ warn;",
+                     site, re.M)
+    relay_unit = (SITE.parent / "tipsite-nginx-log.service").read_text()
+    assert "tipsite.nginxlog /run/tipsite-nginx-log/log.sock" in relay_unit
+
+
+def test_nginx_error_lines_lose_client_request_and_forged_lines() -> None:
+    line = (b'<12>Dec  1 05:00:00 nginx: 2026/12/01 05:00:00 [warn] 12#12: *5 limiting '
+            b'connections by zone "tipsite_client", client: 203.0.113.9, server: tip.example.dk, '
+            b'request: "POST /da/tip HTTP/1.1", host: "tip.example.dk"')
+    assert clean(line) == '<4>[warn] 12#12: *5 limiting connections by zone "tipsite_client"'
+    forged = clean(b'<11>nginx: open() "/var/www/html/x\nFAKE 198.51.100.4" failed')
+    assert "\n" not in forged and "\\x0a" in forged and "198.51.100.4" not in forged
 
 
 @pytest.fixture
-def proxied_site(
-    tmp_path: Path, site_env: dict[str, str]
-) -> Iterator[tuple[Nginx, LiveServer]]:
+def proxied_site(site_env: dict[str, str]) -> Iterator[Kit]:
     """nginx (shipped site) in front of gunicorn (shipped config), as the unit runs it."""
-    port = free_port()
-    env = {**site_env, "TIPSITE_PROXIES": "1", "TIPSITE_ONION_ADDRESS": ONION,
-           "WEB_CONCURRENCY": "1"}
-    server = start_gunicorn(env, tmp_path / "gunicorn.log", port=port)
-    nginx = nginx_conf(tmp_path, upstream_port=port)
-    process = subprocess.Popen(["nginx", "-c", str(nginx.conf), "-g", "daemon off;"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(nginx.https_port, process)
-        yield nginx, server
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        stop_gunicorn(server)
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "nginx exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("nginx did not listen")
-
-
-class TlsVisitor(Visitor):
-    """A Visitor over HTTPS to the test's self-signed nginx, asking for HOST."""
-
-    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"https://127.0.0.1:{port}", {"Host": HOST, **(headers or {})})
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # the test's own self-signed certificate
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies),
-            urllib.request.HTTPSHandler(context=context),
-            NoRedirect(),
-        )
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+    env = {**site_env, "TIPSITE_PROXIES": "1", "TIPSITE_ONION_ADDRESS": ONION}
+    with running_kit(env) as kit:
+        yield kit
 
 
 @needs_nginx
 def test_tip_through_nginx_and_gunicorn_over_https(
-    proxied_site: tuple[Nginx, LiveServer], tmp_path: Path, key_files: KeyFiles
+    proxied_site: Kit, tmp_path: Path, key_files: KeyFiles
 ) -> None:
-    nginx, _ = proxied_site
+    nginx = proxied_site.nginx
     visitor = TlsVisitor(nginx.https_port, {"X-Forwarded-For": "198.51.100.1"})
     front = visitor.get("/da/")
     assert front.status == 200
@@ -264,18 +160,19 @@ def test_tip_through_nginx_and_gunicorn_over_https(
     assert visitor.send_tip(a_tip(description="Gennem nginx og TLS")).status == 303
     [tip] = open_all(tmp_path / "inbox", key_files.pair)
     assert "Gennem nginx og TLS" in str(tip)
-    # Debian's http-level access log (moved into tmp_path) stayed empty: "access_log off".
-    access_logs = list(tmp_path.glob("access*.log"))
+    # Debian's http-level access log (moved into the kit's folder) stayed empty.
+    folder = proxied_site.folder
+    access_logs = list(folder.glob("access*.log"))
     assert access_logs or not DEBIAN_NGINX_CONF.exists()
     assert all(log.read_text() == "" for log in access_logs)
-    assert "198.51.100.1" not in "".join(p.read_text() for p in tmp_path.glob("*.log"))
+    assert "198.51.100.1" not in "".join(p.read_text() for p in folder.glob("*.log"))
 
 
 @needs_nginx
 def test_nginx_refuses_an_oversized_body_with_the_hotline_number(
-    proxied_site: tuple[Nginx, LiveServer], tmp_path: Path
+    proxied_site: Kit, tmp_path: Path
 ) -> None:
-    nginx, _ = proxied_site
+    nginx = proxied_site.nginx
     body = urllib.parse.urlencode({"description": "x" * (MAX_BODY + 1024)}).encode()
     reply = TlsVisitor(nginx.https_port).request("/da/tip", body, method="POST")
     assert reply.status == 413
@@ -285,21 +182,24 @@ def test_nginx_refuses_an_oversized_body_with_the_hotline_number(
 
 @needs_nginx
 def test_nginx_shows_the_hotline_number_when_gunicorn_is_down(
-    proxied_site: tuple[Nginx, LiveServer],
+    proxied_site: Kit,
 ) -> None:
-    nginx, server = proxied_site
-    stop_gunicorn(server)
+    nginx = proxied_site.nginx
+    proxied_site.gunicorn.stop()
     reply = TlsVisitor(nginx.https_port).get("/da/")
     assert reply.status == 502
     assert HOTLINE in reply.body and "112" in reply.body
+    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Strict-Transport-Security"]
 
 
 @needs_nginx
 def test_onion_server_takes_tor_circuits_as_clients(
-    proxied_site: tuple[Nginx, LiveServer], tmp_path: Path
+    proxied_site: Kit, tmp_path: Path
 ) -> None:
     """tor's PROXY line reaches the app as the client; the onion gets no HSTS."""
-    nginx, _ = proxied_site
+    nginx = proxied_site.nginx
     request = (
         "PROXY TCP6 fc00:dead:beef:4dad::0:2a ::1 42 80\r\n"
         f"GET /da/ HTTP/1.1\r\nHost: {ONION}\r\nConnection: close\r\n\r\n"
@@ -327,22 +227,27 @@ def test_unit_writes_only_inbox_and_instance() -> None:
     env = dict(v.split("=", 1) for v in unit_values("Environment"))
     assert unit_values("ReadWritePaths") == [f"{env['TIPSITE_INBOX']} {env['TIPSITE_INSTANCE']}"]
     assert env["TIPSITE_PROXIES"] == "1"  # nginx in front, exactly one proxy
+    assert env["TIPSITE_BIND"] == "unix:/run/tipsite/gunicorn.sock"  # only nginx gets in
     for setting in ("ProtectSystem=strict", "PrivateTmp=yes", "NoNewPrivileges=yes",
-                    "User=tipsite", "CapabilityBoundingSet="):
+                    "User=tipsite", "CapabilityBoundingSet=", "RuntimeDirectory=tipsite",
+                    # Plaintext tips in memory never reach the disk by a crash or by swap.
+                    "LimitCORE=0", "MemorySwapMax=0"):
         assert re.search(rf"^{setting}$", UNIT.read_text(), re.M), setting
     assert "--config /opt/tipsite/gunicorn.conf.py" in unit_values("ExecStart")[0]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None,
                     reason="systemd-analyze is not installed on this machine")
-def test_unit_passes_systemd_analyze(tmp_path: Path) -> None:
-    # verify checks that ExecStart exists: point it at this checkout's gunicorn.
-    unit = tmp_path / "tipsite.service"
-    unit.write_text(UNIT.read_text().replace("/opt/tipsite/.venv/bin/", f"{VENV_BIN}/"))
+@pytest.mark.parametrize("shipped", [UNIT, UNIT.parent / "tipsite-nginx-log.service"],
+                         ids=lambda p: p.name)
+def test_unit_passes_systemd_analyze(tmp_path: Path, shipped: Path) -> None:
+    # verify checks that ExecStart exists: point it at this checkout's venv.
+    unit = tmp_path / shipped.name
+    unit.write_text(shipped.read_text().replace("/opt/tipsite/.venv/bin/", f"{VENV_BIN}/"))
     verify = subprocess.run(["systemd-analyze", "verify", str(unit)],
                             capture_output=True, text=True, check=False)
     assert verify.returncode == 0, verify.stderr
-    assert "tipsite.service" not in verify.stderr  # no warning about our unit either
+    assert shipped.name not in verify.stderr  # no warning about our unit either
     # Exposure score 0 (locked down) to 10 (unprotected); ours must stay at 2 or below.
     security = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", "--threshold=20", str(unit)],
@@ -359,6 +264,9 @@ def test_torrc_is_a_v3_onion_with_proof_of_work_into_nginx() -> None:
     assert re.search(r"^HiddenServicePoWDefensesEnabled 1$", torrc, re.M)
     assert re.search(r"^HiddenServiceVersion 3$", torrc, re.M)
     assert re.search(r"^HiddenServiceExportCircuitID haproxy$", torrc, re.M)
+    # One circuit may not hold more connections than nginx allows it (slow bodies).
+    [streams] = re.findall(r"^HiddenServiceMaxStreams (\d+)$", torrc, re.M)
+    assert f"limit_conn tipsite_circuit {streams};" in SITE.read_text()
     [target] = re.findall(r"^HiddenServicePort 80 (\S+)$", torrc, re.M)
     assert f"listen {target} proxy_protocol;" in SITE.read_text()
 

@@ -76,3 +76,53 @@ def test_unknown_version(keypair: keys.KeyPair) -> None:
 def test_padding_that_lies_about_its_length_is_corrupt() -> None:
     with pytest.raises(EnvelopeError, match="padding"):
         envelope.unpad((5000).to_bytes(4, "big") + bytes(1020))
+
+
+# --- one padded size per kind (issue 11, finding 4) --------------------------------
+
+WIDEST = "\U0001f600"  # 4 bytes in UTF-8, the most any character takes
+
+
+def largest_tip() -> bytes:
+    """The biggest tip document the form lets through: every field full of 4-byte characters."""
+    from tipsite import forms, payload, receipt
+    from tipsite.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
+
+    fields = {name: WIDEST * forms.SHORT_MAX for name in payload.TEXT_FIELDS}
+    fields["description"] = WIDEST * forms.DESCRIPTION_MAX
+    fields["contact"] = WIDEST * forms.CONTACT_MAX
+    fields["setting"] = max(SETTING_IDS, key=len)
+    fields["relation"] = max(RELATION_IDS, key=len)
+    fields["indicators"] = sorted(INDICATORS)
+    code = receipt.derive("9" * receipt.CODE_DIGITS, bytes(receipt.SALT_BYTES))
+    return payload.tip_document(fields, "da", payload.utc_now(), code.reply_to())
+
+
+def test_the_largest_possible_tip_fits_the_one_tip_size() -> None:
+    assert len(largest_tip()) + envelope.LENGTH_BYTES <= envelope.PADDED_SIZE["tip"]
+    assert len(envelope.pad(largest_tip(), "tip")) == envelope.PADDED_SIZE["tip"]
+
+
+def test_the_largest_follow_up_fits_the_one_follow_up_size() -> None:
+    from tipsite import forms, payload, receipt
+
+    code = receipt.derive("9" * receipt.CODE_DIGITS, bytes(receipt.SALT_BYTES))
+    biggest = payload.followup_document(WIDEST * forms.DESCRIPTION_MAX, "da",
+                                        payload.utc_now(), code.reply_to())
+    assert len(envelope.pad(biggest, "followup")) == envelope.PADDED_SIZE["followup"]
+
+
+def test_every_tip_seals_to_the_same_length(keypair: keys.KeyPair) -> None:
+    from tipsite import payload
+
+    tiny = payload.tip_document({"setting": "other", "location": "x", "description": "y"},
+                                "da", payload.utc_now())
+    lengths = {len(envelope.seal(doc, keypair.public, payload.KIND_TIP))
+               for doc in (tiny, largest_tip())}
+    assert lengths == {envelope.HEADER_BYTES + 48 + envelope.PADDED_SIZE["tip"]}
+
+
+def test_a_document_larger_than_its_kind_falls_back_to_buckets() -> None:
+    big = b"x" * envelope.PADDED_SIZE["followup"]
+    assert len(envelope.pad(big, "followup")) == 32 * 1024
+    assert len(envelope.pad(b"x" * 70_000, "tip")) == 2 * envelope.LARGE_STEP

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 from html.parser import HTMLParser
 from pathlib import Path
@@ -147,6 +148,47 @@ def test_onion_location_is_advertised_when_configured(
         stop_gunicorn(server)
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/da/followup%E2%80%9D", "/da/followup%E2%80%9D"), ("/da/%FF", "/da/%EF%BF%BD"),
+     ("/da/a%0d%0aSet-Cookie:%20x=1", "/da/a%0D%0ASet-Cookie%3A%20x%3D1")],
+)
+def test_onion_location_is_percent_encoded_and_odd_paths_get_our_404(
+    tmp_path: Path, site_env: dict[str, str], path: str, expected: str
+) -> None:
+    """A link copied with its closing quote, or bytes that are not UTF-8: our 404, no 500."""
+    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
+    try:
+        reply = Visitor(server.url).get(path)
+        assert reply.status == 404
+        assert "70 20 25 50" in reply.body
+        assert_private_headers(reply)
+        assert reply.headers["Onion-Location"] == f"http://{ONION}{expected}"
+        assert "Set-Cookie" not in reply.headers
+    finally:
+        stop_gunicorn(server)
+
+
+@pytest.mark.parametrize(("path", "status", "location"),
+                         [("/", 302, "/da/"), ("/da", 308, "/da/"), ("//en", 308, "/en/"),
+                          ("/en//privacy", 308, "/en/privacy")])
+def test_redirects_never_name_the_host_the_request_gave(
+    live_server: LiveServer, path: str, status: int, location: str
+) -> None:
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+                     .encode())
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    text = answer.decode("utf-8", "replace")
+    assert text.startswith(f"HTTP/1.1 {status}")
+    assert f"\r\nLocation: {location}\r\n" in text
+    assert "evil.example/" not in text.replace(f"Location: {location}", "").replace(
+        f'"{location}">{location}<', "")
+
+
 def test_no_onion_location_without_an_onion_address(live_server: LiveServer) -> None:
     assert "Onion-Location" not in Visitor(live_server.url).get("/da/").headers
 
@@ -169,16 +211,21 @@ def test_the_only_cookie_is_the_csrf_session_cookie(live_server: LiveServer) -> 
     assert "httponly" in attributes
     assert "samesite=strict" in attributes
     assert not any(a.startswith(("expires", "max-age")) for a in attributes)
-    assert list(session_data(cookie[0])) == ["csrf_token"]  # the token and nothing else
+    # The token and the day it was made (replay.py), nothing else.
+    assert sorted(session_data(cookie[0])) == ["csrf_born", "csrf_token"]
 
 
 def session_data(cookie: str) -> dict[str, str]:
     """What a signed session cookie holds (signed, so readable: it must hold little)."""
     import base64
     import json
+    import zlib
 
-    value = cookie.split(";", 1)[0].removeprefix("csrf=").split(".")[0]
-    data: dict[str, str] = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    value = cookie.split(";", 1)[0].removeprefix("csrf=")
+    compressed = value.startswith(".")  # itsdangerous zips a payload when that is shorter
+    value = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    data: dict[str, str] = json.loads(zlib.decompress(raw) if compressed else raw)
     return data
 
 
@@ -189,8 +236,10 @@ def test_after_a_tip_the_cookie_carries_the_receipt_once_then_is_deleted(
     [cookie] = visitor.send_tip(a_tip()).headers.get_all("Set-Cookie") or []
     assert list(session_data(cookie)) == ["receipt"]  # the used token is gone
     [cookie] = visitor.get("/da/thanks").headers.get_all("Set-Cookie") or []
-    assert cookie.startswith("csrf=;") and "Max-Age=0" in cookie  # deleted
-    assert not list(visitor.cookies)
+    # The receipt is gone; what remains is the form token of the page's language switch
+    # (a small form that posts the code, issue 11).
+    assert list(session_data(cookie)) == ["csrf_token"]
+    assert "receipt" not in str(visitor.cookies)
 
 
 # --- no outside references -----------------------------------------------------
@@ -236,3 +285,18 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
                 queue.append(target.path)
     assert outside == []
     assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
+
+
+def test_forwarding_headers_from_loopback_are_not_trusted_by_default(
+    live_server: LiveServer,
+) -> None:
+    """gunicorn.conf.py trusts no forwarder and TIPSITE_PROXIES defaults to 0: behind Tor
+    every client is 127.0.0.1, and none may turn on HTTPS behaviour or pick an address."""
+    forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9",
+              "X-Forwarded-Host": "evil.example", "Forwarded": "proto=https;for=198.51.100.9"}
+    reply = Visitor(live_server.url, forged).get("/da/")
+    assert "Strict-Transport-Security" not in reply.headers
+    [cookie] = reply.headers.get_all("Set-Cookie") or []
+    assert "secure" not in [a.strip().lower() for a in cookie.split(";")]
+    redirect = Visitor(live_server.url, forged).get("/da")
+    assert redirect.headers["Location"] == "/da/"

@@ -119,7 +119,7 @@ def test_a_token_from_another_session_is_refused(
 @pytest.mark.parametrize(
     ("method", "path"),
     [("GET", "/da/tip"), ("PUT", "/da/tip"), ("DELETE", "/da/tip"), ("POST", "/da/"),
-     ("POST", "/da/thanks"), ("PATCH", "/en/tip")],
+     ("POST", "/da/privacy"), ("PATCH", "/en/tip")],  # POST /thanks: the language switch
 )
 def test_wrong_methods_get_405(live_server: LiveServer, method: str, path: str) -> None:
     reply = Visitor(live_server.url).request(path, b"", method=method)

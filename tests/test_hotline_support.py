@@ -92,6 +92,7 @@ def hotline(args: Sequence[str], env: Mapping[str, str], stdin: str | bytes | No
     result = subprocess.run(
         [str(HOTLINE), *args], env=dict(env), input=data, capture_output=True,
         timeout=120, cwd=cwd,
+        start_new_session=True,  # no controlling terminal: a prompt fails, never waits
     )
     return subprocess.CompletedProcess(
         result.args, result.returncode,
@@ -105,7 +106,7 @@ def hotline_bytes(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``hotline`` and keep its standard output as bytes (exports)."""
     return subprocess.run([str(HOTLINE), *args], env=dict(env), capture_output=True,
-                          timeout=120)
+                          timeout=120, start_new_session=True)
 
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:

@@ -94,7 +94,7 @@ def test_notes_are_shown_and_exported(
         "Sendt videre til sagsbehandler", "Fra standard input: æøå"]
 
 
-def test_purge_removes_only_tips_handled_before_the_date(
+def test_purge_removes_tips_handled_on_or_before_the_date(
     tmp_path: Path, key_files: KeyFiles, env: dict[str, str]
 ) -> None:
     names = deliver(tmp_path / "inbox", key_files.pair.public, 3)
@@ -102,11 +102,12 @@ def test_purge_removes_only_tips_handled_before_the_date(
     hotline(["done", names[0]], env)
     hotline(["show", names[1]], env)
     today = date.today()
-    # Handled today is not handled before today: nothing goes.
-    kept = hotline(["purge", "--handled-before", today.isoformat()], env)
-    assert kept.returncode == 0 and "Removed 0 tips" in kept.stdout
-    gone = hotline(["purge", "--handled-before", (today + timedelta(days=1)).isoformat()], env)
-    assert gone.returncode == 0 and "Removed 1 tips" in gone.stdout
+    kept = hotline(["purge", "--handled-before", (today - timedelta(days=1)).isoformat()], env)
+    assert kept.returncode == 0 and "Removed 0 tips and follow-ups" in kept.stdout
+    # Handled today, purged "on or before" today: it goes, as the message says.
+    gone = hotline(["purge", "--handled-before", today.isoformat()], env)
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout == f"Removed 1 tip or follow-up handled on or before {today}.\n"
     left = sorted(r["id"] for r in json.loads(hotline(["export"], env).stdout))
     assert left == sorted(names[1:])
     assert not (tmp_path / "store" / "tips" / names[0]).exists()
@@ -154,3 +155,18 @@ def test_passwd_changes_the_passphrase_but_not_the_key(
                                  "HOTLINE_NEW_PASSPHRASE": "whatever"})
     assert wrong.returncode == 1 and wrong.stderr.startswith("error: wrong passphrase")
     assert keys.load_private_key(key_file, "a new long passphrase") == key_files.pair
+
+
+def test_purge_older_than_days_counts_back_from_today(
+    tmp_path: Path, key_files: KeyFiles, env: dict[str, str]
+) -> None:
+    names = deliver(tmp_path / "inbox", key_files.pair.public, 2)
+    hotline(["import", str(tmp_path / "inbox")], env)
+    hotline(["done", names[0]], env)
+    kept = hotline(["purge", "--older-than", "1"], env)  # handled today: not a day old
+    assert kept.returncode == 0 and "Removed 0 " in kept.stdout
+    gone = hotline(["purge", "--older-than", "0"], env)
+    assert gone.returncode == 0 and "Removed 1 tip or follow-up" in gone.stdout
+    both = hotline(["purge", "--older-than", "0", "--handled-before", "2026-01-01"], env)
+    assert both.returncode == 2 and "either --handled-before DATE or --older-than DAYS" in \
+        both.stderr

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from tipsite import keys
 from tipsite.errors import KeyFileError, WrongPassphrase
@@ -88,3 +89,58 @@ def test_keypair_repr_shows_no_key_material(key_files: KeyFiles) -> None:
     text = repr(key_files.pair)
     assert key_files.pair.fingerprint in text
     assert bytes(key_files.pair.private).hex() not in text
+
+
+def test_the_key_page_shows_the_key_in_use_now_after_a_swap(
+    client: FlaskClient, key_files: KeyFiles
+) -> None:
+    """/da/key reads the key file per request, as each tip does (issue 11, finding 5)."""
+    before = client.get("/da/key").get_data(as_text=True)
+    assert key_files.pair.fingerprint in before
+    new = keys.generate()
+    key_files.public.write_text(keys.public_key_text(new.public), encoding="ascii")
+    after = client.get("/da/key").get_data(as_text=True)
+    assert new.fingerprint in after and key_files.pair.fingerprint not in after
+    key_files.public.unlink()
+    gone = client.get("/da/key")
+    assert gone.status_code == 503 and new.fingerprint not in gone.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("weak", ["a", "development", "Sommer2024!", "password password",
+                                  "hotline1234"])
+def test_weak_passphrases_are_judged_weak_with_a_reason_and_a_suggestion(weak: str) -> None:
+    from tipsite.passphrase import judge
+
+    weakness = judge(weak, ["hotline"])
+    assert weakness is not None
+    assert weakness.reason.startswith("the passphrase is too weak")
+    assert "random words" in weakness.suggestion
+
+
+@pytest.mark.parametrize("strong", [PASSPHRASE, "kalkun vindue snegl paraply fyrtårn"])
+def test_long_random_word_passphrases_pass(strong: str) -> None:
+    from tipsite.passphrase import judge
+
+    assert judge(strong) is None
+
+
+def test_keygen_and_passwd_refuse_a_weak_passphrase(tmp_path: Path, key_files: KeyFiles,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tipsite.hotline import cli
+
+    monkeypatch.setenv("HOTLINE_STORE", str(tmp_path / "store"))
+    runner = CliRunner()
+    made = runner.invoke(cli, ["keygen", "--out", str(tmp_path / "new")],
+                         env={"HOTLINE_PASSPHRASE": "a"})
+    assert made.exit_code == 1
+    assert "error: the passphrase is too weak" in made.stderr and "hint: " in made.stderr
+    assert not (tmp_path / "new" / "centre.key").exists()
+    before = key_files.private.read_text()
+    changed = runner.invoke(cli, ["passwd", "--key", str(key_files.private)],
+                            env={"HOTLINE_PASSPHRASE": PASSPHRASE,
+                                 "HOTLINE_NEW_PASSPHRASE": "development"})
+    assert changed.exit_code == 1 and "too weak" in changed.stderr
+    assert key_files.private.read_text() == before  # the old passphrase still opens it
+

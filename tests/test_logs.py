@@ -7,6 +7,8 @@ logs; then everything it printed and every file it wrote is searched.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import socket
 import urllib.parse
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.gunicornlog import REDACTED, scrub
+from tipsite.gunicornlog import REDACTED, AddressScrubber, escape_controls, scrub
 
 from .conftest import LiveServer, Visitor, a_tip, envelopes_in, start_gunicorn, stop_gunicorn
 
@@ -150,3 +152,103 @@ def live_server_with_proxy(tmp_path: Path, site_env: dict[str, str]) -> Iterator
 )
 def test_scrub_replaces_addresses_and_nothing_else(line: str, expected: str) -> None:
     assert scrub(line) == expected
+
+
+# --- requests that once gave a 500, forged log lines or logged request data -------
+
+ONION = "a" * 56 + ".onion"
+STAFF_TOKEN = "staff-token-for-the-log-test-5c1d"
+LOOKUP = "5f3a9c0e7b2d4816a0c3e5f7091b2d4e"
+NAME = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
+HOSTILE_PATHS = [
+    "/da/followup%E2%80%9D",  # a link copied with its closing quote
+    "/da/%FF",  # a byte that is not UTF-8
+    "/da/x%0aFORGED-LINE-7f3e%0a[2026-01-01%2000:00:00%20+0000]%20[1]%20[INFO]%20fake",
+    "/da/followup%0d%0aSet-Cookie:%20forged-cookie-77=1",
+    "/en/%C0%AF%E2%80%A8forged-u2028",
+]
+
+
+@pytest.fixture(params=["shipped", "access-log-on"])
+def onion_server(request: pytest.FixtureRequest, tmp_path: Path,
+                 site_env: dict[str, str]) -> Iterator[LiveServer]:
+    """Deploy step 8: an onion address set, the staff API on; also with an access log."""
+    env = {**site_env, "TIPSITE_ONION_ADDRESS": ONION, "WEB_CONCURRENCY": "2",
+           "TIPSITE_STAFF_TOKEN_SHA256": hashlib.sha256(STAFF_TOKEN.encode()).hexdigest()}
+    extra: tuple[str, ...] = ()
+    if request.param == "access-log-on":  # the shipped access_log_format, turned on
+        extra = ("--access-logfile", str(tmp_path / "access.log"))
+    server = start_gunicorn(env, tmp_path / "gunicorn.log", extra)
+    yield server
+    stop_gunicorn(server)
+
+
+def raw_get(url: str, path: str, extra: str = "") -> tuple[str, bytes]:
+    """The status line's code and the headers of a GET sent byte for byte."""
+    answer = send_raw(url, f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+                      .encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b" ", 2)[1].decode(), head + b"\r\n\r\n" + body
+
+
+def test_no_request_gets_a_500_forges_a_log_line_or_logs_request_data(
+    onion_server: LiveServer, tmp_path: Path
+) -> None:
+    auth = f"Authorization: Bearer {STAFF_TOKEN}\r\n"
+    for path in HOSTILE_PATHS:
+        status, answer = raw_get(onion_server.url, path)
+        assert status == "404", (path, answer[:300])
+        assert b"70 20 25 50" in answer  # our page, in our words
+        head = answer.split(b"\r\n\r\n", 1)[0]
+        [onion] = [line for line in head.split(b"\r\n") if line.startswith(b"Onion-Location:")]
+        assert onion.isascii() and b"forged-cookie" not in head.replace(onion, b"")
+        assert b"\nSet-Cookie: forged" not in head
+    status, _ = raw_get(onion_server.url, f"/staff/v1/envelopes/{NAME}", auth)
+    assert status == "404"
+    put = (f"PUT /staff/v1/replies/{LOOKUP}/{NAME} HTTP/1.1\r\nHost: x\r\n{auth}"
+           "Content-Length: 3\r\nConnection: close\r\n\r\nabc").encode()
+    assert send_raw(onion_server.url, put).startswith(b"HTTP/1.1 400")
+    stop_gunicorn(onion_server)
+
+    printed = onion_server.output()
+    for trace in ("FORGED-LINE", "fake", "forged", "followup", "%FF", "%E2", LOOKUP, NAME,
+                  "Traceback", "500"):
+        assert trace not in printed, trace
+    for line in printed.splitlines():  # every line is one of gunicorn's records
+        assert line.startswith("[20"), line
+    assert LOOKUP not in everything_written(onion_server, tmp_path)
+    assert NAME not in everything_written(onion_server, tmp_path)
+    if (tmp_path / "access.log").exists():  # an operator's choice: paths, one line each
+        access = (tmp_path / "access.log").read_text().splitlines()
+        assert len(access) == 1 + len(HOSTILE_PATHS) + 2  # the start-up probe; none forged
+        assert '"GET /da/x\\nFORGED-LINE-7f3e\\n[2026' in access[3]
+        assert '"PUT /staff/v1/replies/*" 400' in access[-1]
+
+
+def test_a_traceback_keeps_its_frames_and_loses_what_the_client_sent() -> None:
+    try:
+        try:
+            raise ValueError("path /da/x\nFORGED 203.0.113.77")
+        except ValueError:
+            raise RuntimeError("header value\r\nInjected: 1") from None
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1,
+                                   "Error handling request %s", ("/da/%0a",), sys.exc_info())
+    AddressScrubber().filter(record)
+    text = logging.Formatter().format(record)
+    assert "RuntimeError: [request text withheld]" in text
+    assert 'raise RuntimeError("header value' in text  # where it happened: the frame stays
+    assert "Injected: 1" not in text.replace('"header value\\r\\nInjected: 1"', "")
+    assert "/da/%0a" not in text and "203.0.113.77" not in text
+    assert record.getMessage() == "Error handling request [request text withheld]"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [("a\nb", "a\\nb"), ("tab\there", "tab\\there"), ("nul\x00", "nul\\x00"),
+     ("line\u2028sep", "line\\u2028sep"), ("æøå ok", "æøå ok")],
+)
+def test_one_record_is_one_line(message: str, expected: str) -> None:
+    assert escape_controls(message) == expected

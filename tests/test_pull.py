@@ -58,7 +58,7 @@ def test_pull_moves_every_tip_into_the_store_and_empties_the_server(
 
     result = hotline(pull_args(staff_server, tmp_path), env)
     assert result.returncode == 0, result.stderr
-    assert "Pulled 6 new tips" in result.stdout
+    assert "Pulled 6 new envelopes (tips or follow-ups)" in result.stdout
     assert waiting(site_env) == []
     assert stored(tmp_path) == everything
 
@@ -102,7 +102,7 @@ def test_keep_leaves_the_envelopes_on_the_server(
     assert kept.returncode == 0, kept.stderr
     assert waiting(site_env) == sorted(names) == stored(tmp_path)
     moved = hotline(pull_args(staff_server, tmp_path), env)
-    assert "Pulled 0 new tips" in moved.stdout and "(3 were already there)" in moved.stdout
+    assert "Pulled 0 new envelopes" in moved.stdout and "(3 were already there)" in moved.stdout
     assert waiting(site_env) == [] and stored(tmp_path) == sorted(names)
 
 

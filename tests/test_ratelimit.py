@@ -194,3 +194,50 @@ def test_replays_are_refused_across_servers_sharing_redis(
     reply = replay(first, cookie, body)
     assert html.escape("Hovedgaden 12, 4000 Roskilde") in reply.body  # the text is kept
     assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 1
+
+
+def test_redis_counters_do_not_reverse_with_the_secret_key_and_their_key_expires(
+    server_with, redis_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    """The pen test reversed 26 of 26 Redis keys with instance/secret_key; now it cannot."""
+    import hashlib
+    import hmac
+
+    secret = "s" * 64
+    server = server_with(TIPSITE_RATELIMIT_STORAGE=redis_url, TIPSITE_PROXIES="1",
+                         TIPSITE_SECRET_KEY=secret)
+    address = "192.0.2.77"
+    assert client(server, address).send_tip(a_tip()).status == 303
+    port = redis_url.rsplit(":", 1)[1]
+
+    def cli(*args: str) -> str:
+        return subprocess.run(["redis-cli", "-p", port, *args], capture_output=True,
+                              check=True, text=True).stdout.strip()
+
+    stored = cli("--scan")
+    now = int(time.time())
+    for period in {now // 86400, now // 3600}:  # the old derivation, by day or by hour
+        old_key = hmac.new(secret.encode(), f"ratelimit:{period}".encode(), "sha256").digest()
+        guess = hmac.new(old_key, address.encode(), hashlib.sha256).hexdigest()[:32]
+        assert guess not in stored
+    [key_name] = [k for k in stored.split() if k.startswith("tipsite:ratelimit-key:")]
+    assert 0 < int(cli("ttl", key_name)) <= 2 * limits.ROTATION_SECONDS  # it vanishes soon
+    counters = [k for k in stored.split() if k.startswith("LIMITS")]
+    assert counters
+    for counter in counters:
+        assert 0 < int(cli("ttl", counter)) <= 3600  # no counter outlives its window
+
+
+def test_with_redis_gone_tips_are_still_received(
+    server_with, redis_url: str, site_env: dict[str, str]  # type: ignore[no-untyped-def]
+) -> None:
+    """A lost tip is worse than a looser limit or a possible duplicate for a while."""
+    server = server_with(TIPSITE_RATELIMIT_STORAGE=redis_url, TIPSITE_SECRET_KEY="s" * 64)
+    port = redis_url.rsplit(":", 1)[1]
+    subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], capture_output=True,
+                   check=False)
+    visitor = Visitor(server.url)
+    for _ in range(2):
+        assert visitor.send_tip(a_tip()).status == 303
+    assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 2
+    assert "Traceback" not in server.output()

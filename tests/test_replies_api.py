@@ -22,12 +22,12 @@ from .conftest import STAFF_TOKEN, LiveServer
 
 TOKEN = STAFF_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CODE = "1234 5678 9012 3456"
+CODE = "1234 5678 9012 3456 7890"
 
 
 @pytest.fixture(scope="module")
 def tipster() -> receipt.Receipt:
-    return receipt.derive(CODE)
+    return receipt.derive(CODE, bytes(receipt.SALT_BYTES))
 
 
 @pytest.fixture

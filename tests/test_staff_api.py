@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from tipsite.app import create_app
 from tipsite.config import load_settings
 
-from .conftest import KeyFiles
+from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
 from .test_hotline_support import deliver
 
 TOKEN = "staff-token-for-tests-0123456789abcdef"
@@ -95,13 +96,32 @@ def test_a_wrong_token_gets_a_bare_401_and_changes_nothing(
     assert (inbox / "new" / name).exists()
 
 
-def test_failed_logins_are_rate_limited(api: FlaskClient) -> None:
+def test_failed_logins_are_limited_in_json_and_the_right_token_still_works(
+    api: FlaskClient,
+) -> None:
     wrong = {"Authorization": "Bearer guess"}
-    codes = [api.get("/staff/v1/envelopes", headers=wrong).status_code for _ in range(12)]
-    assert codes[:10] == [401] * 10
-    assert codes[10:] == [429, 429]
-    # The limit holds for the right token too: a guesser cannot slip a try in between.
-    assert api.get("/staff/v1/envelopes", headers=AUTH).status_code == 429
+    replies = [api.get("/staff/v1/envelopes", headers=wrong) for _ in range(12)]
+    assert [r.status_code for r in replies[:10]] == [401] * 10
+    for limited in replies[10:]:
+        assert limited.status_code == 429
+        assert limited.get_json() == {"error": "too many failed attempts"}
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    # Someone sharing the staff's address (NAT, a Tor exit) cannot stop a pull.
+    assert api.get("/staff/v1/envelopes", headers=AUTH).status_code == 200
+    assert api.get("/staff/v1/envelopes", headers=wrong).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/staff/v1/nothing-here", 404), ("POST", "/staff/v1/envelopes", 405),
+     ("PUT", "/staff/v1/replies/" + "a" * 32 + "/" + "b" * 32, 413)],
+)
+def test_every_api_error_is_json(api: FlaskClient, method: str, path: str, status: int) -> None:
+    data = b"x" * (200 * 1024) if method == "PUT" else None
+    reply = api.open(path, method=method, headers=AUTH, data=data)
+    assert reply.status_code == status
+    assert reply.mimetype == "application/json"
+    assert set(reply.get_json()) == {"error"}
 
 
 def test_successful_calls_do_not_use_up_the_limit(api: FlaskClient) -> None:
@@ -128,3 +148,21 @@ def test_the_api_logs_no_names_tokens_or_addresses(
     logged = caplog.text
     for secret in (*names, TOKEN, "wrong", "127.0.0.1"):
         assert secret not in logged
+
+
+def test_on_gunicorn_failures_from_an_address_never_lock_out_the_right_token(
+    staff_server: LiveServer,
+) -> None:
+    """The pen test: 14 wrong tokens, then the staff's right one from the same address."""
+    wrong = Visitor(staff_server.url, {"Authorization": "Bearer guess"})
+    answers = [wrong.get("/staff/v1/envelopes") for _ in range(25)]  # two workers count apart
+    assert {a.status for a in answers} == {401, 429}
+    for answer in answers:
+        assert answer.headers["Content-Type"] == "application/json"
+        if answer.status == 429:
+            assert json.loads(answer.body) == {"error": "too many failed attempts"}
+            assert int(answer.headers["Retry-After"]) >= 1
+    staff = Visitor(staff_server.url, {"Authorization": f"Bearer {STAFF_TOKEN}"})
+    for _ in range(4):
+        reply = staff.get("/staff/v1/envelopes")
+        assert reply.status == 200 and json.loads(reply.body) == {"envelopes": []}

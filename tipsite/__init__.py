@@ -37,6 +37,9 @@ The staff tool ``hotline`` (click, never Flask):
 - ``pull``, ``outbox``     talking to the staff API: pulling tips, sending replies
 - ``exports``      JSON, CSV and HTML exports
 - ``terminal``, ``screen``, ``shortid``   safe terminal output, layout, short ids
+- ``prompt``, ``editor``   questions at the terminal; a reply's draft that never outlives it
+- ``agent``        the key agent: unlock once per working session (``hotline lock``)
+- ``private``      folders and files only their owner may open (store, keys, token)
 
 This file imports nothing, so that ``import tipsite.envelope`` stays Flask-free.
 """

@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tipsite import headers, limits, replay, staff_api, web
+from tipsite import headers, limits, receipt, replay, staff_api, web
 from tipsite.config import LANGUAGES, ROOT, Settings, instance_secret_key, load_settings
 from tipsite.errors import ConfigError, InboxError, KeyFileError
 from tipsite.inbox import Inbox
@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SECRET_KEY=settings.secret_key or instance_secret_key(settings.instance),
         TIPSITE=settings,
         KEY_FINGERPRINT=key_fingerprint,
+        # One salt per site (every node the same): see receipt.instance_salt.
+        RECEIPT_SALT=(receipt.parse_salt(settings.receipt_salt) if settings.receipt_salt
+                      else receipt.instance_salt(settings.instance)),
         MAX_CONTENT_LENGTH=MAX_BODY,
         MAX_FORM_MEMORY_SIZE=MAX_BODY,
         MAX_FORM_PARTS=web.MAX_FORM_PARTS,
@@ -96,8 +99,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
             app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
         )
     headers.init_app(app)
-    limits.init_app(app)
+    # The token note comes first, so no other hook can refuse a request before it.
     replay.init_app(app)
+    limits.init_app(app)
     web.init_app(app)
     staff_api.init_app(app)
     return app

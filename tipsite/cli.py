@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from werkzeug.serving import WSGIRequestHandler
 
 from tipsite import keys
-from tipsite.audit import FAIL, audit
+from tipsite.audit import FAIL, WARN, audit
 from tipsite.config import load_settings
 from tipsite.errors import ConfigError
 
@@ -53,10 +54,14 @@ def check() -> None:
     for finding in findings:
         click.echo(f"{finding.level:<4}  {finding.text}")
     failures = sum(f.level == FAIL for f in findings)
+    warnings = sum(f.level == WARN for f in findings)
     if failures:
         click.echo(f"error: {failures} finding(s) break a promise; see SECURITY.md", err=True)
         sys.exit(1)
-    click.echo("All promises checked.")
+    if warnings:
+        click.echo(f"All promises checked; {warnings} warning(s) above deserve a look.")
+    else:
+        click.echo("All promises checked.")
 
 
 @main.command()
@@ -72,10 +77,14 @@ def dev(host: str, port: int) -> None:
         app = create_app(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    # The tool's full path: `make run` does not put the venv on PATH, and a command
+    # that fails as printed teaches nothing.
+    tool = shlex.quote(str(Path(sys.executable).parent / "hotline"))
     click.echo(
         f"Tips go to {settings.inbox}. Read them with:\n"
-        f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} hotline list --inbox {settings.inbox} "
-        f"--key {settings.instance / 'dev-staff' / 'centre.key'}"
+        f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} {tool} list "
+        f"--inbox {shlex.quote(str(settings.inbox))} "
+        f"--key {shlex.quote(str(settings.instance / 'dev-staff' / 'centre.key'))}"
     )
     app.run(host=host, port=port, debug=False, load_dotenv=False, request_handler=QuietHandler)
 

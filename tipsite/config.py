@@ -32,14 +32,19 @@ class Settings:
     replies: Path
     secret_key: str = ""
     accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
-    ratelimits: str = "5 per minute;30 per hour"  # per client (keyed hash of the address)
-    ratelimit_global: str = "60 per minute;600 per hour"  # all clients together (Tor)
+    # Per client (a keyed hash of the address): every post counts, junk included.
+    ratelimits: str = "5 per minute;30 per hour"
+    # Everyone together, counting only tips and messages that would be stored. One
+    # accepted tip costs ~0.025 CPU-s (bench/tip_cost.py): 1,200 a minute is half a
+    # core. No hourly window: a burst must not close the form for an hour.
+    ratelimit_global: str = "1200 per minute"
     ratelimit_enabled: bool = True
     ratelimit_storage: str = "memory://"
     proxies: int = 0  # trusted reverse proxies in front; 0: ignore X-Forwarded-*
     onion_address: str = ""  # e.g. "abc…xyz.onion": advertised in Onion-Location
     staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
     reply_days: int = 90  # replies are deleted this many days after they arrive
+    receipt_salt: str = ""  # 32 hex digits shared by every node; empty: instance/receipt_salt
 
     def __repr__(self) -> str:  # the secret key never reaches a log
         return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
@@ -69,7 +74,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         onion_address=_onion(env.get("TIPSITE_ONION_ADDRESS", "").strip()),
         staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
         reply_days=_days(env, "TIPSITE_REPLY_DAYS", 90),
+        receipt_salt=_receipt_salt(env.get("TIPSITE_RECEIPT_SALT", "").strip()),
     )
+
+
+def _receipt_salt(value: str) -> str:
+    if value:
+        from tipsite.receipt import parse_salt  # checked at start, like every setting
+
+        parse_salt(value)
+    return value.lower()
 
 
 def _days(env: Mapping[str, str], name: str, default: int) -> int:
@@ -154,7 +168,7 @@ def instance_secret_key(instance: Path) -> str:
                 pass
             finally:
                 draft.unlink()
-        key = path.read_text().strip()
+        key = path.read_text().strip()  # read once at start, before any worker forks
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the secret key in {path}: {exc.strerror}. "

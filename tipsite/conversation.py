@@ -5,6 +5,12 @@ tip's lookup id only inside the seal, so the staff link them here, after
 opening. A follow-up whose lookup id matches no tip (a mistyped receipt code, or
 a tip already purged) starts a conversation of its own and is listed as such:
 nothing a tipster sent may drop out of sight.
+
+Replies go to one key only: the one inside the conversation's original tip, and
+only if its lookup id is that key's hash (:attr:`Conversation.reply_to`). A
+follow-up cannot redirect them: one whose key is not bound to its lookup id, or
+is not its tip's key, is flagged ``suspicious`` (whoever can write the server's
+inbox could have sealed it) and shown as such, never trusted.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from tipsite.reader import Followup, Opened, Reply, Tip
+from tipsite.reader import OTHER_KEY, Followup, Opened, Reply, ReplyTo, Tip
 
 Entry = Tip | Followup | Reply
 
@@ -34,6 +40,24 @@ class Conversation:
     def orphan(self) -> bool:
         """True for follow-ups whose tip is not here."""
         return isinstance(self.root, Followup)
+
+    @property
+    def reply_to(self) -> ReplyTo | None:
+        """Where replies go: the original tip's bound key, or None (no reply possible).
+
+        Never a follow-up's key, even a follow-up whose tip is gone: a reply must go
+        where the tipster who sent the tip reads it, and nowhere else.
+        """
+        root = self.root
+        if isinstance(root, Tip) and root.reply_to is not None and root.reply_to.bound:
+            return root.reply_to
+        return None
+
+    @property
+    def suspicious(self) -> list[Followup]:
+        """The follow-ups that may be forged (see the module's docstring)."""
+        items = [self.root, *self.followups] if self.orphan else self.followups
+        return [f for f in items if isinstance(f, Followup) and f.suspicious]
 
     @property
     def new_followups(self) -> list[Followup]:
@@ -76,7 +100,9 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
         if isinstance(item, Tip):
             conversation = Conversation(item, [], [])
             conversations.append(conversation)
-            if item.reply_to is not None:
+            # Only a bound pair claims its lookup id: a forged "tip" naming a real
+            # lookup id with its own key can never collect the real tipster's follow-ups.
+            if item.reply_to is not None and item.reply_to.bound:
                 by_lookup.setdefault(item.reply_to.lookup, conversation)
         else:
             followups.append(item)
@@ -90,6 +116,9 @@ def gather(items: Iterable[Opened], replies: Iterable[Reply] = ()) -> list[Conve
             if lookup:
                 by_lookup[lookup] = home
         else:
+            tip_key = home.reply_to.key if home.reply_to else None
+            if not item.suspicious and item.reply_to is not None and item.reply_to.key != tip_key:
+                item.suspicious = OTHER_KEY
             home.followups.append(item)
     if orphans:  # the tips' conversations are in time order already
         conversations = sorted([*conversations, *orphans], key=_leader_time)

@@ -15,10 +15,14 @@ Padded plaintext::
 
     0       4     n, the length of the plaintext
     4       n     the plaintext (a payload document, see payload.py)
-    4+n     ...   zero bytes up to the bucket size
+    4+n     ...   zero bytes up to the padded size (which counts these first 4 bytes)
 
-Buckets are powers of two from 1 KiB to 64 KiB, then whole multiples of 64 KiB,
-so that the length of an envelope says little about the length of the tip.
+Every tip is padded to one size, every follow-up to another and every reply to a
+third (:data:`PADDED_SIZE`), each larger than the biggest document the form or
+the staff tool lets through, so an envelope's length says nothing about the text
+in it. Anything else (staff notes), or a document larger than its kind's size,
+falls back to buckets: powers of two from 1 KiB to 64 KiB, then whole multiples
+of 64 KiB. Every byte: docs/formats.md.
 A sealed box needs no sender key: the server can lock, only the centre can open.
 """
 
@@ -40,6 +44,12 @@ LENGTH_BYTES = 4
 MIN_BUCKET = 1024
 LARGE_STEP = 64 * 1024
 MAX_PLAINTEXT = 1024 * 1024  # far above any tip the form allows
+#: One padded size per kind of document (payload.KIND_*), length prefix included.
+#: A tip is at most 7,500 characters of text (forms.py), 4 bytes each in UTF-8, plus
+#: about 1 KB of names and ids: 32 KiB holds the largest (tests/test_envelope.py
+#: builds it). A follow-up holds 5,000 characters; a reply is capped by the staff
+#: API's 64 KiB envelope, and a reply over 32 KiB falls back to 64 KiB buckets.
+PADDED_SIZE = {"tip": 32 * 1024, "followup": 24 * 1024, "reply": 32 * 1024}
 
 
 def bucket_size(length: int) -> int:
@@ -53,12 +63,18 @@ def bucket_size(length: int) -> int:
     return size
 
 
-def pad(plaintext: bytes) -> bytes:
-    """Length-prefix ``plaintext`` and fill with zeros up to its bucket."""
+def padded_size(length: int, kind: str | None = None) -> int:
+    """The padded size of ``length`` bytes of a ``kind`` document (None: buckets only)."""
+    fixed = PADDED_SIZE.get(kind or "", 0)
+    return fixed if length + LENGTH_BYTES <= fixed else bucket_size(length)
+
+
+def pad(plaintext: bytes, kind: str | None = None) -> bytes:
+    """Length-prefix ``plaintext`` and fill with zeros up to its kind's size or bucket."""
     if len(plaintext) > MAX_PLAINTEXT:
         raise EnvelopeError(f"plaintext of {len(plaintext)} bytes is too large to seal")
     body = len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
-    return body + bytes(bucket_size(len(plaintext)) - len(body))
+    return body + bytes(padded_size(len(plaintext), kind) - len(body))
 
 
 def unpad(padded: bytes) -> bytes:
@@ -69,9 +85,9 @@ def unpad(padded: bytes) -> bytes:
     return padded[LENGTH_BYTES : LENGTH_BYTES + length]
 
 
-def seal(plaintext: bytes, public_key: nacl.public.PublicKey) -> bytes:
-    """Pad ``plaintext`` and seal it so that only the holder of the private key can read it."""
-    sealed = nacl.public.SealedBox(public_key).encrypt(pad(plaintext))
+def seal(plaintext: bytes, public_key: nacl.public.PublicKey, kind: str | None = None) -> bytes:
+    """Pad ``plaintext`` (a ``kind`` document) and seal it: only the private key opens it."""
+    sealed = nacl.public.SealedBox(public_key).encrypt(pad(plaintext, kind))
     return MAGIC + bytes([VERSION]) + key_id(public_key) + bytes(sealed)
 
 

@@ -56,3 +56,11 @@ class ReplyError(TipsiteError):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class NotPrivate(StoreError):
+    """A store, keys folder or token file that other users could read; the tool refuses it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint

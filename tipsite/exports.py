@@ -27,7 +27,7 @@ import orjson
 
 from tipsite import payload
 from tipsite.conversation import Conversation
-from tipsite.reader import Followup, Reply, Tip
+from tipsite.reader import UNBOUND_TIP, Followup, Reply, Tip
 from tipsite.terminal import escape_json_bytes, safe
 from tipsite.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 
@@ -64,6 +64,8 @@ def tip_record(tip: Tip) -> dict[str, Any]:
     # Tip.fields holds exactly the form fields, in payload.FIELD_NAMES order.
     record: dict[str, Any] = {"id": tip.id, "kind": payload.KIND_TIP,
                               "received_at": tip.received_at, "lang": tip.lang, **tip.fields}
+    if tip.reply_to is not None and not tip.reply_to.bound:
+        record["suspicious"] = UNBOUND_TIP  # a reply key not made from a receipt code
     _add_triage(record, tip)
     return record
 
@@ -73,6 +75,8 @@ def followup_record(followup: Followup) -> dict[str, Any]:
     record: dict[str, Any] = {"id": followup.id, "kind": payload.KIND_FOLLOWUP,
                               "received_at": followup.received_at, "lang": followup.lang,
                               "message": followup.message}
+    if followup.suspicious:  # may be forged: see conversation.py
+        record["suspicious"] = followup.suspicious
     _add_triage(record, followup)
     return record
 
@@ -125,6 +129,24 @@ def neutralise(cell: str) -> str:
     return cell
 
 
+def _flagged(followup: Followup) -> str:
+    """A follow-up's message, led by a warning if it may be forged."""
+    if followup.suspicious:
+        return f"[SUSPICIOUS: {followup.suspicious}] {followup.message}"
+    return followup.message
+
+
+def iso_moment(moment: str) -> str:
+    """A note's ``2026-11-29 10:00 UTC`` as ``2026-11-29T10:00:00Z``, the CSV's one format.
+
+    Tips, follow-ups and replies carry ISO 8601 times already; a spreadsheet sorts and
+    filters a column only if every cell is written the same way.
+    """
+    if len(moment) == 20 and moment.endswith(" UTC") and moment[10] == " ":
+        return f"{moment[:10]}T{moment[11:16]}:00Z"
+    return moment
+
+
 def _dated(lines: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{moment}: {text}" for moment, text in lines)
 
@@ -145,9 +167,9 @@ def csv_row(conversation: Conversation, lang: str) -> list[str]:
         "status": root.status,
         "handled_on": root.handled_on,
         "lang": root.lang,
-        "notes": _dated([(n.written_at, n.text) for n in root.notes]),
+        "notes": _dated([(iso_moment(n.written_at), n.text) for n in root.notes]),
         "kind": payload.KIND_TIP if isinstance(root, Tip) else payload.KIND_FOLLOWUP,
-        "followups": _dated([(f.received_at, f.message) for f in followups]),
+        "followups": _dated([(f.received_at, _flagged(f)) for f in followups]),
         "replies": _dated([(r.written_at, r.message) for r in conversation.replies]),
     }
     if isinstance(root, Tip):
@@ -242,7 +264,7 @@ def conversation_html(conversation: Conversation, lang: str) -> str:
         heading, rows = "Follow-up without its tip", [_row("Status", root.status or "-")]
     for entry in conversation.timeline():
         if isinstance(entry, Followup):
-            rows.append(_row(f"Follow-up {entry.received_at}", entry.message))
+            rows.append(_row(f"Follow-up {entry.received_at}", _flagged(entry)))
         elif isinstance(entry, Reply):
             state = " (not sent yet)" if entry.waiting else ""
             rows.append(_row(f"Reply from the centre {entry.written_at}{state}", entry.message))

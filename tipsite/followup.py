@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, g, render_template, request, session
+from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 
 from tipsite import envelope, limits, payload, replay
 from tipsite.config import Settings
@@ -46,38 +45,49 @@ def start() -> Any:
 
 
 @followup.post("/followup")
-@limits.limit_code_entry
+@limits.limit_code_entry  # per client, checked before the body is read
 def conversation() -> Any:
-    """Show the replies for a code; on request, add a message or delete the replies."""
+    """Show the replies for a code; on request, add a message or delete the replies.
+
+    Reading sends nothing, so it keeps the form token; adding and deleting each use
+    it up and the page they answer with carries a fresh one. Every answer gives the
+    typed code and message back, so nothing a tipster wrote is lost on any error.
+    """
     form = FollowupForm()
     action = request.form.get("action", "read")
     if not form.validate_on_submit():
         return show(form, 400)
-    if action in ("add", "delete") and not replay.first_use(session.get("csrf_token")):
-        form.csrf_token.errors.append(_("This form was already sent."))
-        return show(form, 400)
-    receipt = derive(form.code.data)
+    if action == "add" and (form.message.data or "").strip():
+        limits.check_everyone()  # only a message that would be stored meets the global limit
+    # Argon2id: bounded by concurrency, not by count. A SiteBusy here has spent nothing:
+    # the error page gives code and message back, and the same form may be sent again.
+    with limits.derivation_slot():
+        receipt = derive(form.code.data, current_app.config["RECEIPT_SALT"])
     box = ReplyBox(_settings().replies)
     box.expire(_settings().reply_days)  # no timer process: expiry runs when codes are used
     state: dict[str, Any] = {}
-    if action == "add":
-        if not (form.message.data or "").strip():
-            form.message.errors.append(_("Please write what you want to add."))
+    if action == "add" and not (form.message.data or "").strip():
+        # Checked before the token is spent: an empty box uses nothing up.
+        form.message.errors.append(_("Please write what you want to add."))
+        return show(form, 400, replies=open_replies(box, receipt))
+    if action in ("add", "delete"):
+        # One token, one action: a reloaded post must not act twice. The page that
+        # answers carries a fresh token, in the page and the cookie alike, so the
+        # tipster's next press works (the old one may never act again).
+        verdict = replay.use()
+        replay.renew(form)
+        if verdict is not replay.Verdict.FIRST:
+            form.csrf_token.errors.append(_("This form was already sent."))
             return show(form, 400, replies=open_replies(box, receipt))
+    if action == "add":
+        limits.count_stored()
         problem = send_followup(form.message.data, receipt)
-        if problem:
+        if problem:  # the page carries a fresh token: pressing again sends it
             return show(form, 503, problem=problem, replies=open_replies(box, receipt))
         state["sent"] = True
         form.message.data = ""
     elif action == "delete":
         state["deleted"] = box.delete(receipt.lookup)
-    # One token, one action: a reloaded post must not send a message twice.
-    session.pop("csrf_token", None)
-    # The page below must carry a fresh token, or the tipster's next "Send more" after
-    # reading the replies is refused as a replay: Flask-WTF caches the spent one in g
-    # and in the form's field.
-    g.pop("csrf_token", None)
-    form.csrf_token.current_token = generate_csrf()
     return show(form, replies=open_replies(box, receipt), **state)
 
 
@@ -102,10 +112,11 @@ def send_followup(message: str, receipt: Receipt) -> str | None:
         return "closed"
     document = payload.followup_document(
         clean_text(message), g.lang, payload.utc_now(),
-        {"lookup": receipt.lookup, "key": receipt.public_b64},
+        receipt.reply_to(),
     )
     try:
-        Inbox(_settings().inbox).deliver(envelope.seal(document, public_key))
+        sealed = envelope.seal(document, public_key, payload.KIND_FOLLOWUP)
+        Inbox(_settings().inbox).deliver(sealed)
     except InboxError as exc:
         log.error("a follow-up could not be stored: %s", exc)
         return "storage"

@@ -89,9 +89,10 @@ class TipForm(FlaskForm):  # type: ignore[misc]
 
 
 def receipt_code(form: FlaskForm, field: Field) -> None:
-    """A receipt code is 16 digits; spaces and dashes between them are fine."""
+    """A receipt code is 20 digits; spaces and dashes between them are fine."""
     if normalise(field.data or "") is None:
-        raise StopValidation(_l("A receipt code has 16 digits, like 1234 5678 9012 3456."))
+        raise StopValidation(
+            _l("A receipt code has 20 digits, like 1234 5678 9012 3456 7890."))
 
 
 class FollowupForm(FlaskForm):  # type: ignore[misc]

@@ -12,8 +12,14 @@ addresses, User-Agents and Referers. :class:`ScrubbingLogger` (named in
   IPv6 address, in the message and in a traceback, with ``[address]``;
 - cuts the client's own bytes (request line, header name) that gunicorn quotes
   after ``Invalid request from``: a malformed request may carry anything;
+- withholds the request that gunicorn's and Flask's error messages quote
+  ("Error handling request …", "Exception on …") and every exception's message
+  in a traceback (it may quote a header or a path); frames stay;
+- shows line breaks and other control characters as escapes, so one record
+  stays one line whatever a request carried;
 - blanks the access-log atoms that identify a client (``h``, ``a``, ``f``,
-  ``u``, every request header and environ variable), whatever format is set;
+  ``u``, every request header and environ variable), whatever format is set,
+  and cuts envelope names and lookup ids from staff API paths;
 - sends the app's own Python logging (the ``tipsite`` logger) through the same
   scrubbed handlers, so there is one log stream with one scrubber.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +46,11 @@ _CLIENT_ATOMS = ("h", "a", "f", "u")
 APP_LOGGER = "tipsite"
 INVALID_REQUEST = "Invalid request from"
 WITHHELD = "[request text withheld]"
+# Messages whose arguments are the client's request: gunicorn's error handler and
+# Flask's exception log ("Exception on /path [GET]").
+_QUOTES_REQUEST = ("Error handling request", "Exception on")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+STAFF_PREFIX = "/staff/v1/"
 
 
 def scrub(text: str) -> str:
@@ -64,17 +76,54 @@ def withhold_request_text(message: str) -> str:
     return head + WITHHELD if quote else message
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with line breaks and other control characters shown as escapes.
+
+    One record is one line: a request cannot forge more (a path with ``%0a``).
+    """
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def withhold_request(record: logging.LogRecord) -> str:
+    """The record's message, without the request it may quote (path, URI, request line)."""
+    template = str(record.msg)
+    for prefix in _QUOTES_REQUEST:
+        if template.startswith(prefix):
+            return prefix + " " + WITHHELD  # gunicorn's and Flask's "… on /path"
+    return withhold_request_text(record.getMessage())
+
+
+def traceback_without_messages(exc_info: Any) -> str:
+    """A traceback's frames, with every exception's message withheld.
+
+    An exception's text may quote what a client sent (a header value, a path with a
+    line break); the frames show where it happened, which is what an operator needs.
+    """
+    lines: list[str] = []
+    error: BaseException | None = exc_info[1]
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        frames = traceback.extract_tb(error.__traceback__)
+        block = ["Traceback (most recent call last):\n", *frames.format(),
+                 f"{type(error).__qualname__}: {WITHHELD}\n"]
+        lines[:0] = block if not lines else [*block, "\nThen:\n"]
+        error = error.__cause__ or error.__context__
+    return "".join(lines).rstrip("\n")
+
+
 class AddressScrubber(logging.Filter):
-    """A handler filter that removes client addresses from each record it passes."""
+    """A handler filter: no client address, request text or forged line in a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite ``record`` in place: message, traceback and stack without addresses."""
-        record.msg = scrub(withhold_request_text(record.getMessage()))
+        record.msg = escape_controls(scrub(withhold_request(record)))
         record.args = None
         if record.exc_info:
             # The formatter reuses exc_text when it is set: give it the scrubbed one.
-            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_text = scrub(text)
+            record.exc_text = scrub(traceback_without_messages(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
         if record.stack_info:
             record.stack_info = scrub(record.stack_info)
         return True
@@ -113,4 +162,14 @@ class ScrubbingLogger(Logger):  # type: ignore[misc]
             # Request headers ({…}i) and environ ({…}e) hold addresses, UA, Referer.
             if name in _CLIENT_ATOMS or name.endswith(("}i", "}e")):
                 atoms[name] = "-"
+        path = str(atoms.get("U", ""))
+        if path.startswith(STAFF_PREFIX):
+            # Envelope names and lookup ids would link pulls and replies to tips.
+            kind = path[len(STAFF_PREFIX):].split("/", 1)[0]
+            atoms["U"] = f"{STAFF_PREFIX}{kind}/*" if "/" in path[len(STAFF_PREFIX):] else path
+            atoms["r"] = f"{atoms.get('m', '-')} {atoms['U']}"
+            atoms["q"] = ""
+        for name, value in atoms.items():
+            if isinstance(value, str):
+                atoms[name] = escape_controls(value)  # a path cannot forge a log line
         return atoms

@@ -14,23 +14,26 @@ import gc
 import hashlib
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tipsite import exports, keys, payload, reader, screen, shortid
+from tipsite import agent as key_agent
+from tipsite import editor, exports, keys, payload, prompt, reader, screen, shortid
 from tipsite.conversation import Conversation, find, gather
 from tipsite.envelope import envelope_key_id, key_ids, seal
 from tipsite.errors import EnvelopeError, PullError, TipsiteError, WrongPassphrase
 from tipsite.inbox import Inbox, fsync_folder, write_durably
 from tipsite.keyring import KeyEntry, entry_for, replace_text
 from tipsite.keyring import find as find_key
+from tipsite.private import check_private
 from tipsite.store import STATUSES, Store, TipState
 from tipsite.terminal import safe
 from tipsite.vocabulary import SETTING_IDS
@@ -85,7 +88,10 @@ def default_store() -> Path:
 
 
 def open_store(path: Path | None) -> Store:
-    return Store(path or default_store())
+    """The store at ``path`` (or the default), refused if other users can read it."""
+    store = Store(path or default_store())
+    store.check_private()
+    return store
 
 
 def kdf_cost() -> str:
@@ -100,14 +106,20 @@ def kdf_cost() -> str:
 # --- passphrases and keys ----------------------------------------------------
 
 
-def ask_secret(prompt: str, confirm: bool = False) -> str:
-    """Ask for a passphrase without echo, on a terminal only."""
-    if not sys.stdin.isatty():
-        # Reading a secret from a pipe would echo nothing useful and hang scripts.
-        raise Problem("no passphrase given (standard input is not a terminal)",
+def ask_secret(question: str, confirm: bool = False) -> str:
+    """Ask for a passphrase without echo at the terminal (even when stdin is a pipe)."""
+    try:
+        for _ in range(3):
+            passphrase = prompt.ask_secret(question)
+            if not confirm or prompt.ask_secret("Repeat it") == passphrase:
+                return passphrase
+            click.echo("The two did not match; once more.", err=True)
+    except prompt.NoTerminal:
+        # Never read a secret from the pipe: it would hang scripts or eat their input.
+        raise Problem("no passphrase given (there is no terminal to ask on)",
                       f"set {ENV_PASSPHRASE} (and {ENV_NEW_PASSPHRASE} for a new one) "
-                      "for scripts")
-    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+                      "for scripts") from None
+    raise Problem("the passphrases did not match")
 
 
 def ask_new_passphrase(env_name: str, prompt: str) -> str:
@@ -118,6 +130,15 @@ def ask_new_passphrase(env_name: str, prompt: str) -> str:
     if not passphrase.strip():
         raise Problem("the passphrase is empty", "choose a long passphrase of several words")
     return passphrase
+
+
+def refuse_weak(passphrase: str) -> None:
+    """Stop with a reason and a suggestion if ``passphrase`` is too weak for a centre key."""
+    from tipsite.passphrase import judge  # zxcvbn loads its word lists: only when needed
+
+    weakness = judge(passphrase, ["tipsite", "hotline", "menneskehandel", "cmm"])
+    if weakness is not None:
+        raise Problem(weakness.reason, weakness.suggestion)
 
 
 def key_entries(store: Store | None, key_files: Sequence[Path]) -> list[KeyEntry]:
@@ -131,10 +152,19 @@ def key_entries(store: Store | None, key_files: Sequence[Path]) -> list[KeyEntry
     return list(unique.values())
 
 
-def unlock(entries: Sequence[KeyEntry], wanted: set[bytes], known: list[str] | None = None
-           ) -> list[keys.KeyPair]:
+def key_agent_for_session() -> key_agent.Agent | None:
+    """The key agent, unless the passphrase comes from the environment or it is off."""
+    if os.environ.get(ENV_PASSPHRASE, "") or not key_agent.enabled():
+        return None  # scripts give the passphrase each time; nothing to remember
+    key_agent.idle_seconds()  # a mistyped HOTLINE_AGENT_IDLE fails before any prompt
+    return key_agent.Agent()
+
+
+def unlock(entries: Sequence[KeyEntry], wanted: set[bytes], known: list[str] | None = None,
+           agent: key_agent.Agent | None = None) -> list[keys.KeyPair]:
     """Unlock the keys in ``entries`` whose ids are in ``wanted``.
 
+    Keys the ``agent`` holds are taken from it; keys unlocked here are given to it.
     A passphrase that opened one key is tried on the next (most centres use one);
     HOTLINE_PASSPHRASE is the only one tried when it is set. ``known`` carries the
     passphrases that worked over several calls, and learns new ones.
@@ -144,7 +174,9 @@ def unlock(entries: Sequence[KeyEntry], wanted: set[bytes], known: list[str] | N
         known = []
     if from_env and from_env not in known:
         known.append(from_env)
-    pairs = []
+    pairs = agent.get(wanted) if agent is not None else []
+    wanted = wanted - {pair.key_id for pair in pairs}
+    fresh = []
     for entry in entries:
         if entry.key_id not in wanted:
             continue  # an old key no tip here needs: do not pay its Argon2id cost
@@ -163,6 +195,9 @@ def unlock(entries: Sequence[KeyEntry], wanted: set[bytes], known: list[str] | N
             else:
                 click.echo("That passphrase does not open this key; try again.", err=True)
         pairs.append(pair)
+        fresh.append(pair)
+    if agent is not None and fresh and not agent.add(fresh):
+        click.echo("note: the key agent did not start; the next command asks again.", err=True)
     return pairs
 
 
@@ -190,6 +225,7 @@ class KeyUnlocker:
         self.pairs: list[keys.KeyPair] = []
         self._known: list[str] = []
         self._entries: list[KeyEntry] | None = None
+        self._agent = key_agent_for_session()
 
     def need(self, sealed: Iterable[bytes]) -> list[keys.KeyPair]:
         """Unlock whatever keys ``sealed`` need that are not unlocked yet; all pairs so far."""
@@ -201,7 +237,7 @@ class KeyUnlocker:
         if not self._entries:
             raise Problem("there is no private key to open tips with",
                           "give --key FILE, or make a key with 'hotline keygen'")
-        self.pairs += unlock(self._entries, wanted, self._known)
+        self.pairs += unlock(self._entries, wanted, self._known, self._agent)
         return self.pairs
 
 
@@ -387,12 +423,15 @@ def cli() -> None:
     """Read and triage the tips sent to the centre's anonymous tip site.
 
     \b
-    Every morning:
+    The first time:
       hotline pull https://tips.example.dk --token-file ~/hotline.token
+    Every morning (the passphrase is asked once; 'hotline lock' forgets it):
+      hotline pull
       hotline list
       hotline show 3f2a91c0
-      hotline reply 3f2a91c0 --message-file answer.txt
+      hotline reply 3f2a91c0
       hotline done 3f2a91c0
+      hotline lock
     From a copied inbox folder (offline machine):
       hotline import /media/usb/inbox
       hotline list --inbox /media/usb/inbox --key centre.key
@@ -418,6 +457,7 @@ def keygen(out: Path | None, store: Path | None) -> None:
                 raise Problem(f"{path} already exists; refusing to overwrite a key",
                               "choose another --out folder")
     passphrase = ask_new_passphrase(ENV_PASSPHRASE, "Passphrase for the new key")
+    refuse_weak(passphrase)
     pair = keys.generate()
     private_text = keys.private_key_text(pair, passphrase, cost)
     if out is not None:
@@ -425,12 +465,13 @@ def keygen(out: Path | None, store: Path | None) -> None:
         keys.write_new_file(private_path, private_text, 0o600)  # private key: owner only
         keys.write_new_file(public_path, keys.public_key_text(pair.public), 0o644)
     else:
-        ring = open_store(store).keyring
-        private_path = ring.add_text(pair.public, private_text)
+        local = open_store(store)
+        local.create()  # the store's folders first, each 0700 (not made on the way to keys/)
+        private_path = local.keyring.add_text(pair.public, private_text)
         public_path = private_path.with_suffix(".pub")
     click.echo(f"Fingerprint: {pair.fingerprint}")
     click.echo(f"Private key: {private_path} (keep it here, never on the server)")
-    click.echo(f"Public key:  {public_path} (copy it to the server as keys/centre.pub)")
+    click.echo(f"Public key:  {public_path} (copy it to the server as /etc/tipsite/centre.pub)")
 
 
 @cli.command(name="keys")
@@ -439,8 +480,10 @@ def keygen(out: Path | None, store: Path | None) -> None:
 @store_option
 def list_keys(add_file: Path | None, store: Path | None) -> None:
     """List the keys in the store's keyring, with their fingerprints."""
-    ring = open_store(store).keyring
+    local = open_store(store)
+    ring = local.keyring
     if add_file is not None:
+        local.create()  # each folder 0700, the store too
         click.echo(f"Added {ring.add_file(add_file)}")
     entries = ring.entries()
     if not entries:
@@ -476,6 +519,7 @@ def passwd(key_name: str | None, key_file: Path | None, store: Path | None) -> N
         f"Current passphrase for key {entry.fingerprint}")
     pair = keys.load_private_key(entry.path, current)
     new = ask_new_passphrase(ENV_NEW_PASSPHRASE, "New passphrase")
+    refuse_weak(new)
     replace_text(entry.path, keys.private_key_text(pair, new, kdf_cost()))
     click.echo(f"Passphrase changed for key {pair.fingerprint} ({entry.path}).")
 
@@ -500,19 +544,41 @@ def token(out: Path) -> None:
     click.echo(f"TIPSITE_STAFF_TOKEN_SHA256={digest}")
 
 
-def read_token(token_file: Path | None) -> str:
-    """The staff token from --token-file or HOTLINE_TOKEN (never from the command line)."""
-    if token_file is not None:
-        value = token_file.read_text(encoding="utf-8").strip()
+@cli.command()
+def lock() -> None:
+    """Make the key agent forget every unlocked key now (and stop it).
+
+    The next command that opens tips asks for the passphrase again. The agent also
+    forgets by itself after HOTLINE_AGENT_IDLE without use (default 30 minutes).
+    """
+    if key_agent.Agent().lock():
+        click.echo("Locked: the agent forgot your keys.")
     else:
-        value = os.environ.get(ENV_TOKEN, "").strip()
+        click.echo("No agent was running; no key is unlocked.")
+
+
+def read_token(token_file: Path | None, remembered: Path | None = None) -> str:
+    """The staff token: --token-file, else HOTLINE_TOKEN, else the file the store remembers.
+
+    Never from the command line. A token file other users can read is refused: with
+    the token they could empty the site's inbox.
+    """
+    value = os.environ.get(ENV_TOKEN, "").strip() if token_file is None else ""
+    if token_file is None and not value and remembered is not None:
+        if not remembered.is_file():
+            raise Problem(f"the token file {remembered} (remembered from an earlier pull) "
+                          "is gone", "give --token-file FILE")
+        token_file = remembered
+    if token_file is not None:
+        check_private(token_file, "the token file")
+        value = token_file.read_text(encoding="utf-8").strip()
     if not value:
         raise Problem("no staff token", f"give --token-file FILE or set {ENV_TOKEN}")
     return value
 
 
 @cli.command(name="pull")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help=f"File holding the staff token (or set {ENV_TOKEN}).")
 @click.option("--keep", is_flag=True, help="Leave the envelopes on the server too.")
@@ -520,20 +586,22 @@ def read_token(token_file: Path | None) -> str:
               help="Allow plain http:// to another machine (only for a Tor onion address).")
 @key_option
 @store_option
-def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool,
+def pull_command(url: str | None, token_file: Path | None, keep: bool, allow_http: bool,
                  key_files: Sequence[Path], store: Path | None) -> None:
     """Move every waiting tip and follow-up from the site at URL into the local store.
 
     Each envelope is deleted on the server only after the store holds it durably;
     an interrupted pull can simply be run again. Refuses if the site seals tips to
-    a key that is not one of yours. Remembers URL for 'hotline reply', and sends
-    replies an interrupted 'hotline reply' left waiting.
+    a key that is not one of yours. Once the site has shown our key and taken the
+    token, remembers URL and the token file's path (not the token), so the next
+    morning 'hotline pull' needs no arguments. Sends replies an interrupted
+    'hotline reply' left waiting.
     """
     from tipsite.outbox import send_waiting
-    from tipsite.pull import StaffClient, check_url, pull
+    from tipsite.pull import pull
 
-    client = StaffClient(check_url(url, allow_http), read_token(token_file))
     local = open_store(store)
+    client = site_client(local, url, allow_http, token_file)
     entries = key_entries(local, key_files)
     if not entries:
         raise Problem("you have no key to compare the site's key with",
@@ -550,17 +618,25 @@ def pull_command(url: str, token_file: Path | None, keep: bool, allow_http: bool
         )
     names = client.names()
     with local.locked():
-        local.remember_site(client.base, allow_http)  # where 'hotline reply' sends replies
+        # The site answered with our key and took the token: remembered for the next
+        # pull and for 'hotline reply' (the token file's path only, never the token).
+        local.remember_site(client.base, allow_http or local_allows_http(local, client.base))
+        if token_file is not None:
+            local.remember_token_file(token_file.resolve())
         with click.progressbar(length=len(names), label="Pulling", file=sys.stderr) as bar:
             result = pull(client, local, names, {e.key_id for e in entries}, keep, bar.update)
         # Replies an interrupted 'hotline reply' kept go out with the next pull.
         sent = send_waiting(client, local)
-    click.echo(f"Pulled {result.added} new tips into {local.path} "
-               f"({result.already} were already there); "
+    # Tips and follow-ups look alike until opened, and pull opens nothing: "envelopes".
+    was = "was" if result.already == 1 else "were"
+    click.echo(f"Pulled {screen.plural(result.added, 'new envelope')} (tips or follow-ups) "
+               f"into {local.path} ({result.already} {was} already there); "
                f"{'kept on' if keep else 'deleted from'} the server: "
                f"{len(names) if keep else result.deleted}.")
     if sent.stored or sent.already:
-        click.echo(f"Sent {sent.stored + sent.already} waiting replies to the site.")
+        count = sent.stored + sent.already
+        click.echo(f"Sent {screen.plural(count, 'waiting reply', 'waiting replies')} "
+                   "to the site.")
     if result.foreign:
         report(f"{result.foreign} of the new tips are sealed to a key you do not hold",
                "the server's key may have been swapped earlier; compare fingerprints")
@@ -597,8 +673,12 @@ def list_command(ctx: click.Context, inbox: Path | None, key_files: Sequence[Pat
     source = source_for(store, inbox, key_files)
     conversations, unreadable = source.conversations()
     width = shortid.short_length(source.names())
-    for conversation in select(conversations, statuses, setting):
-        click.echo(safe(screen.list_line(conversation, width, lang), multiline=False))
+    rows = [screen.list_columns(c, width, lang) for c in select(conversations, statuses, setting)]
+    if rows and sys.stdout.isatty():
+        # A header for people; a pipe (grep, a script) gets only the tips' lines.
+        rows.insert(0, screen.list_header(lang, with_status=source.inbox is None))
+    for line in screen.aligned(rows):
+        click.echo(safe(line, multiline=False))
     report_unreadable(unreadable)
     if not conversations and not unreadable:
         click.echo("No tips.", err=True)
@@ -675,13 +755,25 @@ def message_text(message_file: Path | None, tip_id: str) -> str:
         return message_file.read_text(encoding="utf-8")
     if not sys.stdin.isatty():
         return sys.stdin.read()
-    # click.edit writes a 0600 temporary file for the editor and deletes it after;
-    # nothing else of the reply is ever written unsealed.
-    typed = click.edit(REPLY_TEMPLATE.format(tip=tip_id), extension=".txt",
-                       require_save=True)
+    # The editor's file lives in a private folder that goes on every ordinary ending
+    # (editor.py); nothing else of the reply is ever written unsealed.
+    typed = editor.edit(REPLY_TEMPLATE.format(tip=tip_id))
     if typed is None:
         raise Problem("the editor closed without saving; nothing was sent")
     return typed
+
+
+def confirm_reply(conversation_line: str, message: str) -> None:
+    """Show what goes to whom and ask before sending; Problem if the answer is no."""
+    click.echo(f"To the tipster of {conversation_line}", err=True)
+    click.echo(safe(screen.indent(message)), err=True)
+    try:
+        if prompt.confirm("Send this reply?"):
+            return
+    except prompt.NoTerminal:
+        pass  # checked before anything was typed; the terminal went away since
+    raise Problem("not sent; nothing was stored",
+                  "run the command again when the reply is as you want it")
 
 
 REPLY_TEMPLATE = """
@@ -692,18 +784,32 @@ REPLY_TEMPLATE = """
 """
 
 
-def site_client(local: Store, url: str | None, allow_http: bool, token_file: Path | None
-                ) -> StaffClient:
-    """The staff API of --url, or of the site the last pull used."""
+def site_client(local: Store, url: str | None, allow_http: bool, token_file: Path | None,
+                first_time: str = "'hotline pull URL --token-file FILE'") -> StaffClient:
+    """The staff API of URL, or of the site the last pull used, with the staff token.
+
+    The token comes from ``token_file``, HOTLINE_TOKEN, or the token file the last
+    pull was given (the store remembers its path, never the token).
+    """
     from tipsite.pull import StaffClient, check_url
 
+    remembered = local.site()
     if url is None:
-        remembered = local.site()
         if remembered is None:
-            raise Problem("no site address known for replies",
-                          "run 'hotline pull URL' once, or give --url URL")
+            raise Problem("no site address known yet",
+                          f"give it once: {first_time}; later pulls remember it")
         url, allow_http = remembered[0], remembered[1] or allow_http
-    return StaffClient(check_url(url, allow_http), read_token(token_file))
+    base = check_url(url, allow_http)
+    # The remembered token goes only to the remembered site: a mistyped or planted
+    # address on the command line must not receive it unasked.
+    same_site = remembered is not None and remembered[0] == base
+    return StaffClient(base, read_token(token_file, local.token_file() if same_site else None))
+
+
+def local_allows_http(local: Store, base: str) -> bool:
+    """True if plain http was allowed for ``base`` when it was remembered."""
+    remembered = local.site()
+    return remembered is not None and remembered[0] == base and remembered[1]
 
 
 @cli.command()
@@ -715,37 +821,59 @@ def site_client(local: Store, url: str | None, allow_http: bool, token_file: Pat
               help=f"File holding the staff token (or set {ENV_TOKEN}).")
 @click.option("--allow-http", is_flag=True,
               help="Allow plain http:// to another machine (only for a Tor onion address).")
+@click.option("--yes", "-y", is_flag=True,
+              help="Send without showing the reply and asking first (for scripts).")
 @with_options(key_option, store_option)
 def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: Path | None,
-          allow_http: bool, key_files: Sequence[Path], store: Path | None) -> None:
+          allow_http: bool, yes: bool, key_files: Sequence[Path], store: Path | None) -> None:
     """Reply to the tipster of TIP_ID; only their receipt code opens the reply.
 
-    The reply is sealed to the tipster's reply key (from inside the tip) and, for
+    TIP_ID may name the tip or one of its follow-ups: the reply always goes to the
+    key inside the original tip, never to a key in a follow-up (which a forger who
+    can write the server's inbox could have chosen). The reply is sealed to the
+    tipster's reply key (from inside the tip) and, for
     your records, to the centre's key; both are stored before it is uploaded. If
     the upload is cut off, run the same command again (or the next pull): it is
-    sent once. The same text twice to one tip is one reply.
+    sent once. The same text twice to one tip is one reply. Before sending, the reply
+    and its conversation are shown and you are asked (--yes: not asked).
     """
     from tipsite import outbox
 
+    if not yes and not prompt.has_terminal():
+        raise Problem("there is no terminal to ask 'send this reply?' on",
+                      "add --yes to send without asking (scripts)")
     source = Source(open_store(store), None, key_files)
     local = source._store
-    client = site_client(local, url, allow_http, token_file)  # fail before the typing
+    client = site_client(local, url, allow_http, token_file,  # fail before the typing
+                         "'hotline pull URL --token-file FILE' (or --url URL)")
     name = source.resolve(tip_id)
-    opened, unreadable = source.open([name])
-    pairs = source.unlocker.pairs  # open() unlocked the centre's key
-    if unreadable:
-        raise Problem(f"tip {name} cannot be opened: {unreadable[0].reason}")
-    item = opened[0]
-    if item.reply_to is None:
-        raise Problem(f"tip {name[:shortid.SHOWN]} has no receipt code, so its tipster "
-                      "cannot be reached", "tips sent before receipt codes cannot get a reply")
+    conversations, unreadable = source.conversations()
+    pairs = source.unlocker.pairs  # conversations() unlocked the centre's key
+    broken = next((u for u in unreadable if u.id == name), None)
+    if broken is not None:
+        raise Problem(f"tip {name} cannot be opened: {broken.reason}")
+    conversation = find(conversations, name)
+    # Always the original tip's key, whichever member was named: a follow-up's key
+    # is never used, so a forged follow-up cannot capture a reply (SECURITY.md).
+    reply_to = conversation.reply_to
+    root = conversation.root.id
+    if reply_to is None:
+        raise Problem(*no_reply_reason(conversation))
+    if name != root:
+        click.echo(f"Replying to the tipster of tip {root[:shortid.SHOWN]} (the key in the "
+                   "original tip), not to a key in the follow-up.", err=True)
+    name = root
     message = outbox.clean_message(message_text(message_file, name[:shortid.SHOWN]))
+    if not message:
+        raise Problem("the reply is empty; nothing was sent")
+    if not yes:
+        confirm_reply(screen.reply_target(conversation.root), message)
     centre = next(e.public for e in source.entries()
                   if e.key_id == envelope_key_id(local.read(name)))
     with local.locked():
         earlier = [r for r in local.replies() if r.tip == name]
         if not any(reader.open_reply(r, pairs).message == message for r in earlier):
-            local.add_reply(outbox.write_reply(message, name, item.reply_to, centre,
+            local.add_reply(outbox.write_reply(message, name, reply_to, centre,
                                                payload.utc_now()))
         else:
             click.echo("This reply was written before; it is not added again.", err=True)
@@ -755,46 +883,80 @@ def reply(tip_id: str, message_file: Path | None, url: str | None, token_file: P
             raise Problem(f"the reply is kept but not sent: {exc}",
                           "run the same command again, or 'hotline pull', when the site "
                           "can be reached") from None
-    click.echo(f"Reply to {name[:shortid.SHOWN]} is on the site "
-               f"({sent.stored} sent now, {sent.already} were there already). The tipster "
-               "reads it with their receipt code.")
+    click.echo(f"Reply to {name[:shortid.SHOWN]} {sent_phrase(sent.stored, sent.already)}. "
+               "The tipster reads it with their receipt code.")
+
+
+def sent_phrase(stored: int, already: int) -> str:
+    """How a reply command's upload went, in words that fit every count."""
+    if not stored and not already:
+        return "was on the site already; nothing needed sending"
+    parts = [f"{stored} sent now"] if stored else []
+    if already:
+        parts.append(f"{already} {'was' if already == 1 else 'were'} there already")
+    return f"is on the site ({', '.join(parts)})"
+
+
+def no_reply_reason(conversation: Conversation) -> tuple[str, str]:
+    """Why a conversation cannot get a reply: an error line and a hint."""
+    root = conversation.root
+    short = root.id[:shortid.SHOWN]
+    if isinstance(root, reader.Followup):
+        return (f"follow-up {short} has no tip here, and replies go only to the key in the "
+                "original tip", "its tip was purged, or the code was mistyped; it cannot "
+                "get a reply")
+    if root.reply_to is None:
+        return (f"tip {short} has no receipt code, so its tipster cannot be reached",
+                "tips sent before receipt codes cannot get a reply")
+    return (f"tip {short} is SUSPICIOUS: its lookup id does not belong to its reply key",
+            "it was not made from a receipt code; no reply is sent to its key")
 
 
 @cli.command()
-@click.option("--handled-before", "before", required=True,
+@click.option("--handled-before", "before",
               type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Remove tips marked handled before this date (YYYY-MM-DD).")
+              help="Remove tips marked handled on or before this date (YYYY-MM-DD).")
+@click.option("--older-than", "days", type=click.IntRange(min=0),
+              help="Remove tips marked handled DAYS days ago or earlier (0: today too).")
 @with_options(key_option, store_option)
-def purge(before: datetime, key_files: Sequence[Path], store: Path | None) -> None:
+def purge(before: datetime | None, days: int | None, key_files: Sequence[Path],
+          store: Path | None) -> None:
     """Remove handled tips for good, with their follow-ups, notes and replies.
 
-    A handled tip that has an unread follow-up is kept (and named): new details
-    are never deleted unseen. Tips are opened to find their follow-ups, so this
-    needs the key.
+    Give --handled-before DATE (handled on or before that day) or --older-than
+    DAYS. A handled tip that has an unread follow-up is kept (and named): new
+    details are never deleted unseen. Tips are opened to find their follow-ups,
+    so this needs the key.
     """
+    if (before is None) == (days is None):
+        raise click.UsageError("give either --handled-before DATE or --older-than DAYS")
+    cutoff = (before.date() if before is not None
+              else date.today() - timedelta(days=days or 0)).isoformat()
     source = Source(open_store(store), None, key_files)
     local = source._store
-    cutoff = before.date().isoformat()
     conversations, unreadable = source.conversations()
     states = local.states()
     doomed: list[str] = []
     for conversation in conversations:
         root = conversation.root
-        if root.status != "handled" or root.handled_on >= cutoff:
+        if root.status != "handled" or root.handled_on > cutoff:
             continue
         if conversation.new_followups:
-            report(f"kept {root.id[:shortid.SHOWN]}: it is handled, but has an unread "
-                   "follow-up", f"read it with 'hotline show {root.id[:shortid.SHOWN]}'")
+            # Working as meant, not a failure: a notice, and the exit status stays 0.
+            click.echo(f"note: kept {root.id[:shortid.SHOWN]}: it is handled, but has an "
+                       f"unread follow-up; read it with 'hotline show "
+                       f"{root.id[:shortid.SHOWN]}'", err=True)
             continue
         doomed += conversation.members()
     for item in unreadable:  # its follow-ups cannot be known; its own status still counts
         state = states.get(item.id)
-        if state and state.status == "handled" and state.handled_on < cutoff:
+        if state and state.status == "handled" and state.handled_on <= cutoff:
             doomed.append(item.id)
     with local.locked():
         for name in doomed:
             local.remove(name)
-    click.echo(f"Removed {len(doomed)} tips and follow-ups handled before {cutoff}.")
+    removed = screen.plural(len(doomed), "tip or follow-up", "tips and follow-ups")
+    click.echo(f"Removed {removed} handled on or before {cutoff}.")
 
 
 @cli.command(name="export")
@@ -834,12 +996,27 @@ def export_command(ctx: click.Context, fmt: str, out: Path | None, inbox: Path |
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+        warn_if_redirected()
     else:
         write_export(out, data)
         click.echo(f"Exported {count} tips (with their follow-ups) to {out}", err=True)
     report_unreadable(unreadable)
     if unreadable:
         ctx.exit(1)
+
+
+def warn_if_redirected() -> None:
+    """Warn when standard output is a file: ``> tips.json`` leaves opened tips as the
+    shell made the file (usually 0644, readable by every user); ``--out`` makes it 0600."""
+    try:
+        regular = stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):  # no real descriptor (captured output): nothing to say
+        return
+    if regular:
+        click.echo("warning: the export went to a file the shell made, which other users "
+                   "may be able to read", err=True)
+        click.echo("hint: use --out FILE instead: it makes the file readable by you alone "
+                   "(0600)", err=True)
 
 
 @contextmanager
@@ -894,6 +1071,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(str(exc), getattr(exc, "hint", ""))
     except (click.Abort, KeyboardInterrupt, EOFError):
         fail("interrupted", code=130)
+    except editor.Stopped as stopped:
+        # The draft is gone already (its finally ran); the terminal may be gone too.
+        with suppress(OSError):
+            report("stopped; the reply was not sent, and its draft is removed")
+        sys.exit(editor.exit_code(stopped))
     except BrokenPipeError:
         sys.exit(1)  # the reader went away (hotline export | head); nothing to say
     except OSError as exc:

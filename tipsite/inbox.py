@@ -9,12 +9,15 @@ Layout of the folder ``TIPSITE_INBOX`` names::
 A delivery writes ``tmp/NAME``, fsyncs it, renames it to ``new/NAME`` and fsyncs
 ``new/``; only then is the tipster thanked. A crash at any moment leaves either
 the whole envelope in ``new/`` or nothing there. ``NAME`` is 32 random hex
-digits and carries no time; file times are set to midnight UTC of the day, as
-the exact time lives only inside the sealed envelope. Files are 0600.
+digits and carries no time; file times, and the times of ``tmp/`` and ``new/``
+after every change, are set to midnight UTC of the day, as the exact time lives
+only inside the sealed envelope; reads leave access times alone (O_NOATIME).
+Files are 0600.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -41,6 +44,49 @@ def fsync_folder(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_NOATIME = getattr(os, "O_NOATIME", 0)  # Linux: reading leaves the access time alone
+
+
+def open_quietly(path: Path, flags: int = os.O_RDONLY) -> int:
+    """Open ``path`` without updating its access time where the kernel lets us.
+
+    O_NOATIME needs the file's owner (the site owns its files); otherwise, open
+    normally: a ``noatime`` mount (docs/deploy.md) then keeps the time instead.
+    """
+    try:
+        return os.open(path, flags | _NOATIME)
+    except PermissionError:
+        return os.open(path, flags)
+
+
+def list_quietly(folder: Path) -> list[str]:
+    """The names in ``folder``, read without updating the folder's access time."""
+    fd = open_quietly(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return os.listdir(fd)
+    finally:
+        os.close(fd)
+
+
+def read_quietly(path: Path) -> bytes:
+    """The bytes of ``path``, read without updating its access time."""
+    fd = open_quietly(path)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def hide_times(*paths: Path) -> None:
+    """Set access and change times of ``paths`` back to midnight UTC of today.
+
+    A seized server then shows only the day of the last change; the inode change
+    time (ctime) and birth time cannot be set by any program (SECURITY.md).
+    """
+    midnight = start_of_day()
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.utime(path, (midnight, midnight))
 
 
 def write_durably(path: Path, data: bytes, mtime: float | None = None) -> None:
@@ -87,13 +133,14 @@ class Inbox:
         except OSError as exc:
             raise InboxError(f"the inbox {self.path} is not writable: {exc.strerror}") from None
         self.clean_tmp()
+        hide_times(self.tmp, self.new, self.path)
 
     def clean_tmp(self) -> int:
         """Remove leftovers of deliveries that a crash interrupted; return how many."""
         removed = 0
-        for leftover in self.tmp.iterdir():
+        for name in list_quietly(self.tmp):
             try:
-                leftover.unlink()
+                (self.tmp / name).unlink()
                 removed += 1
             except FileNotFoundError:  # another worker cleaned it first
                 pass
@@ -110,6 +157,7 @@ class Inbox:
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise InboxError(f"could not store the envelope: {exc.strerror}") from None
+        hide_times(self.tmp, self.new)  # the folders would show the last delivery
         return name
 
     # --- the reader's side (staff tool, staff API) ------------------------------
@@ -117,7 +165,7 @@ class Inbox:
     def names(self) -> list[str]:
         """Names of the complete envelopes waiting in ``new/``, sorted."""
         try:
-            return sorted(p.name for p in self.new.iterdir() if is_envelope_name(p.name))
+            return sorted(n for n in list_quietly(self.new) if is_envelope_name(n))
         except FileNotFoundError:
             raise InboxError(f"{self.path} is not an inbox (it has no new/ folder)") from None
 
@@ -125,7 +173,7 @@ class Inbox:
         """The bytes of envelope ``name``."""
         if not is_envelope_name(name):
             raise InboxError(f"not an envelope name: {name!r}")
-        return (self.new / name).read_bytes()
+        return read_quietly(self.new / name)  # a read dates nothing (no atime)
 
     def remove(self, name: str) -> bool:
         """Delete envelope ``name`` durably; False if it was already gone."""
@@ -136,6 +184,7 @@ class Inbox:
         except FileNotFoundError:
             return False
         fsync_folder(self.new)
+        hide_times(self.new)  # the folder would show the moment of the pull
         return True
 
     def envelopes(self) -> Iterator[tuple[str, bytes]]:

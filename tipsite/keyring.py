@@ -24,8 +24,7 @@ import nacl.public
 from tipsite import keys
 from tipsite.errors import KeyFileError
 from tipsite.inbox import fsync_folder
-
-FOLDER_MODE = 0o700
+from tipsite.private import check_private, make_private_folder
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,16 @@ class Keyring:
         files = sorted(self.folder.glob("*.key"), key=lambda p: (p.stat().st_mtime, p.name))
         return [entry_for(path) for path in files]
 
+    def check_private(self) -> None:
+        """Refuse a keys folder or private key file that other users can read."""
+        check_private(self.folder, "the keys folder")
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.key"):
+                check_private(path, "the private key")
+
     def add_text(self, public: nacl.public.PublicKey, private_text: str) -> Path:
         """Add a private key (its file text) and its public key; return the key's path."""
-        self.folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        make_private_folder(self.folder)  # 0700 whatever the umask; Store.create makes the store
         name = keys.key_id(public).hex()
         path = self.folder / f"{name}.key"
         # write_new_file uses O_EXCL: a key already in the keyring is never overwritten.

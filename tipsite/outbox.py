@@ -40,7 +40,7 @@ def write_reply(message: str, tip: str, reply_to: ReplyTo, centre: nacl.public.P
     if not message:
         raise ReplyError("the reply is empty; nothing was sent")
     document = payload.reply_document(message, now)
-    outgoing = seal(document, reply_public_key(reply_to.key))
+    outgoing = seal(document, reply_public_key(reply_to.key), payload.KIND_REPLY)
     if len(outgoing) > MAX_REPLY_BYTES:
         raise ReplyError(f"the reply is too long ({len(message)} characters)",
                          "keep it under about 30,000 characters")
@@ -48,7 +48,8 @@ def write_reply(message: str, tip: str, reply_to: ReplyTo, centre: nacl.public.P
         name=secrets.token_hex(16),  # random: a name derived from the text could confirm it
         tip=tip,
         written_at=payload.timestamp(now),
-        sealed=seal(document, centre),  # the staff's copy: as safe at rest as the tip
+        # The staff's copy: as safe at rest as the tip.
+        sealed=seal(document, centre, payload.KIND_REPLY),
         lookup=reply_to.lookup,
         outgoing=outgoing,
     )

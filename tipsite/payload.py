@@ -17,9 +17,11 @@ A UTF-8 JSON object, schema version 1::
       }
     }
 
-A tip (and a follow-up) may also carry ``"reply_to": {"lookup": "<32 hex>",
-"key": "<base64 X25519 public key>"}`` from its receipt code (receipt.py): the
-lookup id links follow-ups to their tip, the key is what staff seal replies to.
+A tip (and a follow-up) may also carry ``"reply_to": {"derivation": "receipt-v2",
+"lookup": "<32 hex>", "key": "<base64 X25519 public key>"}`` from its receipt code
+(receipt.py): the derivation names how the code made them (so a later change can
+keep old codes working), the lookup id links follow-ups to their tip, the key is
+what staff seal replies to. The lookup id is a hash of the key; readers check that.
 A follow-up is ``"kind": "followup"`` with ``"fields": {"message": "..."}``.
 
 A reply (sealed to the tipster's reply key, never to the centre's) is::
@@ -27,7 +29,8 @@ A reply (sealed to the tipster's reply key, never to the centre's) is::
     {"schema": 1, "kind": "reply", "sent_at": "2026-11-29T09:00:00Z", "message": "..."}
 
 Unknown keys are kept when reading, so a newer site and an older staff tool can
-still talk; an unknown ``schema`` is refused.
+still talk; an unknown ``schema`` is refused. Every byte, with test vectors:
+docs/formats.md.
 """
 
 from __future__ import annotations

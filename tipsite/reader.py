@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from tipsite import payload
 from tipsite.envelope import open_envelope
 from tipsite.errors import EnvelopeError
 from tipsite.keys import KeyPair
-from tipsite.receipt import is_lookup
+from tipsite.receipt import DERIVATION, is_lookup, lookup_of
 from tipsite.store import SealedNote, SealedReply, TipState
 
 if TYPE_CHECKING:
@@ -52,10 +53,18 @@ class Note:
 
 @dataclass(frozen=True)
 class ReplyTo:
-    """Where replies to a conversation go: the receipt's lookup id and reply key."""
+    """Where replies to a conversation go: the receipt's lookup id and reply key.
+
+    ``bound`` is True only if the lookup id is the hash of the key under the named
+    derivation (receipt.is_bound): only such a pair came from a receipt code. A pair
+    that is not bound was made by someone else (a forger who can write the inbox)
+    and never receives a reply.
+    """
 
     lookup: str
     key: str
+    derivation: str = ""
+    bound: bool = False
 
 
 # Tip and Followup are not frozen: a frozen dataclass sets each field through
@@ -91,6 +100,13 @@ class Followup:
     status: str = ""
     handled_on: str = ""
     notes: list[Note] = field(default_factory=list)
+    suspicious: str = ""  # why this follow-up may be forged (conversation.gather); "" if not
+
+
+#: Why a follow-up is flagged (shown by list, show and the exports).
+UNBOUND = "its lookup id does not belong to its reply key: not made from a receipt code"
+OTHER_KEY = "its reply key is not the key of the tip it names"
+UNBOUND_TIP = "its lookup id does not belong to its reply key: no reply can be sent"
 
 
 @dataclass(frozen=True)
@@ -185,11 +201,17 @@ def _reply_to(value: Any) -> ReplyTo | None:
     if not isinstance(lookup, str) or not is_lookup(lookup) or not isinstance(key, str):
         return None
     try:
-        if len(base64.b64decode(key, validate=True)) != REPLY_KEY_BYTES:
-            return None
+        raw = base64.b64decode(key, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return ReplyTo(lookup, key)
+    if len(raw) != REPLY_KEY_BYTES:
+        return None
+    derivation = value.get("derivation")
+    derivation = derivation if isinstance(derivation, str) else ""
+    # Recomputed here, never trusted from the document: the key must hash to the id
+    # (receipt.is_bound, on the bytes already decoded: an export reads 10,000 tips).
+    bound = derivation == DERIVATION and hmac.compare_digest(lookup_of(raw), lookup)
+    return ReplyTo(lookup, key, derivation, bound)
 
 
 def open_tip(
@@ -259,7 +281,8 @@ def read_tip(
     if doc.get("kind") == payload.KIND_FOLLOWUP:
         message = doc["fields"].get("message")
         return Followup(name, received_at, lang, message if isinstance(message, str) else "",
-                        reply_to, status, handled_on, notes)
+                        reply_to, status, handled_on, notes,
+                        "" if reply_to is not None and reply_to.bound else UNBOUND)
     # Positional: an export makes 10,000 of these, and keywords cost a third more.
     return Tip(name, received_at, lang, _clean_fields(doc["fields"]), status, handled_on, notes,
                reply_to)

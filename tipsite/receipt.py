@@ -1,51 +1,95 @@
 """Receipt codes: how an anonymous tipster reaches their own conversation again.
 
-The thank-you page shows a 16-digit code (about 53 bits). From it, Argon2id
-(``nacl.pwhash.argon2id``) derives 64 bytes once; they are split into
+The thank-you page shows a 20-digit code (about 66 bits), in five groups of four.
+Derivation ``receipt-v2`` (docs/formats.md, "Receipt codes", has every byte):
 
-- a **lookup id** (the first 16 bytes, hex): the folder the server keeps replies
-  in, and the label that links follow-ups to a tip inside sealed payloads;
-- a **reply key pair** (X25519, from the last 32 bytes as seed): staff seal
-  replies to its public key, which travels only inside the sealed tip.
+1. Argon2id (``nacl.pwhash.argon2id``, libsodium's ``crypto_pwhash``) stretches
+   the 20 ASCII digits, without spaces, with the site's **own random salt**
+   (16 bytes, see :func:`instance_salt`) into a 32-byte seed;
+2. the seed makes the **reply key pair** (libsodium's ``crypto_box_seed_keypair``):
+   staff seal replies to its public key, which travels only inside the sealed tip;
+3. the **lookup id** is BLAKE2b-128 of that public key, personalised
+   ``tipsite-lookup2``: the folder the server keeps replies in, and the label that
+   links follow-ups to their tip inside sealed payloads.
 
-One derivation split in two costs half of two derivations with distinct salts,
-and knowing the lookup id reveals nothing of the key seed short of guessing the
-code. The code, the seed and the private key are never stored or logged; the
-server derives them while a tipster is using the code and forgets them after.
-Cost: opslimit 2, 8 MiB (about 12 ms here). Guessing all 10^16 codes offline
-against a seized server's lookup ids costs millions of CPU-years; online guessing
-meets the rate limits first.
+Because the lookup id is a hash of the reply key, a lookup id and a key that do not
+belong together are seen at once (:func:`is_bound`): whoever can write the inbox
+cannot send a follow-up with a real lookup id and their own key unnoticed.
+The salt is random per site, so one guess tests one site's lookup ids, never every
+site's, and no work can be done before a server is seized. The code, the seed
+and the private key are never stored or logged. Cost, and why it is enough:
+SECURITY.md, "What follow-up adds".
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import nacl.public
 import nacl.pwhash
 
-CODE_DIGITS = 16
-SALT = b"tipsite-receipt1"  # fixed: the same code must always give the same lookup id
-OPSLIMIT = 2
+from tipsite.errors import ConfigError
+
+DERIVATION = "receipt-v2"  # named inside every sealed tip, so a later change can keep old codes
+CODE_DIGITS = 20
+GROUP = 4
+SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES  # 16
+# Argon2id cost: one pass over 8 MiB. With 20 digits this puts the first hit among
+# 1,000 stored lookup ids beyond 30,000 GPU-years (SECURITY.md has the arithmetic).
+OPSLIMIT = 1
 MEMLIMIT = 8 * 1024 * 1024
+SEED_BYTES = 32
+LOOKUP_BYTES = 16
+_LOOKUP_PERSON = b"tipsite-lookup2"  # domain separation: this hash is used for nothing else
 LOOKUP_PATTERN = re.compile(r"[0-9a-f]{32}")
+SALT_FILE = "receipt_salt"
 
 
 def new_code() -> str:
-    """A fresh receipt code, in groups of four digits: ``1234 5678 9012 3456``."""
-    digits = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    return " ".join(digits[i : i + 4] for i in range(0, CODE_DIGITS, 4))
+    """A fresh receipt code, in groups of four digits: ``1234 5678 9012 3456 7890``."""
+    return grouped(f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}")
+
+
+def grouped(digits: str) -> str:
+    """``digits`` in groups of four, as the pages show a code."""
+    return " ".join(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))
 
 
 def normalise(text: str) -> str | None:
-    """The 16 digits of a typed code (spaces and dashes allowed), or None."""
+    """The 20 digits of a typed code (spaces, dashes and dots allowed), or None."""
     digits = re.sub(r"[\s\-–.]", "", text)
     if len(digits) != CODE_DIGITS or not digits.isascii() or not digits.isdigit():
         return None
     return digits
+
+
+def lookup_of(public_key: bytes) -> str:
+    """The lookup id that belongs to a reply public key (32 bytes), as 32 hex digits."""
+    # hashlib's BLAKE2b (the same function as libsodium's crypto_generichash, person
+    # padded with zeros): an export checks 10,000 tips, and PyNaCl's call costs 10x more.
+    return hashlib.blake2b(public_key, digest_size=LOOKUP_BYTES, person=_LOOKUP_PERSON).hexdigest()
+
+
+def is_bound(lookup: str, key_b64: str, derivation: object) -> bool:
+    """True if ``lookup`` is the lookup id of reply key ``key_b64`` under ``derivation``.
+
+    The staff side asks this of every tip and follow-up it opens: a pair that does
+    not match was not made from a receipt code, and never receives a reply.
+    """
+    if derivation != DERIVATION:
+        return False  # an unknown derivation binds nothing we could check
+    try:
+        raw = base64.b64decode(key_b64, validate=True)
+    except ValueError:  # binascii.Error is one
+        return False
+    return len(raw) == nacl.public.PublicKey.SIZE and secrets.compare_digest(
+        lookup_of(raw), lookup)
 
 
 @dataclass(frozen=True)
@@ -59,22 +103,27 @@ class Receipt:
     def public_b64(self) -> str:
         return base64.b64encode(bytes(self.private.public_key)).decode()
 
+    def reply_to(self) -> dict[str, str]:
+        """The ``reply_to`` object a sealed tip or follow-up carries."""
+        return {"derivation": DERIVATION, "lookup": self.lookup, "key": self.public_b64}
+
     def __repr__(self) -> str:  # never print the private key
         return f"Receipt(lookup={self.lookup!r})"
 
 
-def derive(code: str) -> Receipt:
-    """The lookup id and reply key pair of ``code`` (give it normalised or formatted)."""
+def derive(code: str, salt: bytes, opslimit: int = OPSLIMIT, memlimit: int = MEMLIMIT
+           ) -> Receipt:
+    """The lookup id and reply key pair of ``code`` (normalised or formatted) at this site."""
     digits = normalise(code)
     if digits is None:
-        raise ValueError("a receipt code has 16 digits")
-    stretched = nacl.pwhash.argon2id.kdf(
-        64, digits.encode("ascii"), SALT, opslimit=OPSLIMIT, memlimit=MEMLIMIT
+        raise ValueError(f"a receipt code has {CODE_DIGITS} digits")
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"the receipt salt has {SALT_BYTES} bytes")
+    seed = nacl.pwhash.argon2id.kdf(
+        SEED_BYTES, digits.encode("ascii"), salt, opslimit=opslimit, memlimit=memlimit
     )
-    return Receipt(
-        lookup=stretched[:16].hex(),
-        private=nacl.public.PrivateKey.from_seed(stretched[32:]),
-    )
+    private = nacl.public.PrivateKey.from_seed(seed)  # crypto_box_seed_keypair
+    return Receipt(lookup=lookup_of(bytes(private.public_key)), private=private)
 
 
 def is_lookup(text: str) -> bool:
@@ -85,3 +134,55 @@ def is_lookup(text: str) -> bool:
 def reply_public_key(b64: str) -> nacl.public.PublicKey:
     """The reply public key as carried inside a sealed tip."""
     return nacl.public.PublicKey(base64.b64decode(b64, validate=True))
+
+
+def parse_salt(text: str) -> bytes:
+    """A salt given as 32 hex digits (``TIPSITE_RECEIPT_SALT``)."""
+    try:
+        salt = bytes.fromhex(text.strip())
+    except ValueError:
+        salt = b""
+    if len(salt) != SALT_BYTES:
+        raise ConfigError(f"TIPSITE_RECEIPT_SALT must be {2 * SALT_BYTES} hex digits "
+                          "(make one with: python3 -c 'import secrets; "
+                          "print(secrets.token_hex(16))')")
+    return salt
+
+
+def instance_salt(instance: Path) -> bytes:
+    """The site's receipt salt, kept in the instance folder: made once, read by every worker.
+
+    Every node of one site must use the same salt (or no code works on the node
+    that did not make it): share the instance folder, or set ``TIPSITE_RECEIPT_SALT``.
+    Losing it makes every code of the site useless; it is not a secret, but it is
+    the site's own, so that guessing work cannot be shared between sites.
+    """
+    path = instance / SALT_FILE
+    try:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            # Write aside, then link: link fails if another worker won the race,
+            # so every worker ends up reading the same complete salt.
+            draft = instance / f".{SALT_FILE}.{secrets.token_hex(8)}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(SALT_BYTES) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the receipt salt in {path}: {exc.strerror}. "
+            "Set TIPSITE_RECEIPT_SALT or make the instance folder writable."
+        ) from None
+    try:
+        return parse_salt(text)
+    except ConfigError:
+        raise ConfigError(f"{path} is damaged; restore it from a backup (without it no "
+                          "receipt code of this site works)") from None

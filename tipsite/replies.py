@@ -8,9 +8,11 @@ Layout of the folder ``TIPSITE_REPLIES`` names (default ``instance/replies``)::
         <name>          a reply envelope (envelope.py format), 0600, 32 hex digits
 
 The server cannot open a reply: only the receipt code's private key can, and the
-server holds that only while the tipster is on the follow-up page. File times
-show the day of arrival; replies older than ``TIPSITE_REPLY_DAYS`` (default 90)
-are deleted by :meth:`ReplyBox.expire`, and a tipster can delete theirs at once.
+server holds that only while the tipster is on the follow-up page. File and
+folder times show only the day of the last change, and reading leaves access
+times alone (O_NOATIME), so no time says when a tipster read or deleted.
+Replies older than ``TIPSITE_REPLY_DAYS`` (default 90) are deleted by
+:meth:`ReplyBox.expire`, and a tipster can delete theirs at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ import time
 from pathlib import Path
 
 from tipsite.errors import InboxError
-from tipsite.inbox import FOLDER_MODE, fsync_folder, is_envelope_name, start_of_day, write_durably
+from tipsite.inbox import (
+    FOLDER_MODE,
+    fsync_folder,
+    hide_times,
+    is_envelope_name,
+    list_quietly,
+    read_quietly,
+    start_of_day,
+    write_durably,
+)
 from tipsite.receipt import is_lookup
 
 DAY = 24 * 3600
@@ -40,10 +51,11 @@ class ReplyBox:
         try:
             self.path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
             self.tmp.mkdir(mode=FOLDER_MODE, exist_ok=True)
-            for leftover in self.tmp.iterdir():
-                leftover.unlink(missing_ok=True)
+            for name in list_quietly(self.tmp):
+                (self.tmp / name).unlink(missing_ok=True)
         except OSError as exc:
             raise InboxError(f"the reply folder {self.path} is unusable: {exc.strerror}") from None
+        hide_times(self.tmp, self.path)
 
     def _folder(self, lookup: str) -> Path:
         if not is_lookup(lookup):
@@ -67,6 +79,7 @@ class ReplyBox:
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise InboxError(f"could not store the reply: {exc.strerror}") from None
+        hide_times(self.tmp, folder, self.path)  # no folder shows when a reply came
         return True
 
     def replies(self, lookup: str) -> list[bytes]:
@@ -74,9 +87,10 @@ class ReplyBox:
         folder = self._folder(lookup)
         if not folder.is_dir():
             return []
-        paths = [p for p in folder.iterdir() if is_envelope_name(p.name)]
+        paths = [folder / n for n in list_quietly(folder) if is_envelope_name(n)]
         paths.sort(key=lambda p: (p.stat().st_mtime, p.name))
-        return [p.read_bytes() for p in paths]
+        # O_NOATIME: a reply's access time would be the moment its tipster read it.
+        return [read_quietly(p) for p in paths]
 
     def delete(self, lookup: str) -> int:
         """Delete every reply for ``lookup``, durably; return how many there were."""
@@ -84,26 +98,32 @@ class ReplyBox:
         if not folder.is_dir():
             return 0
         removed = 0
-        for path in folder.iterdir():
-            path.unlink(missing_ok=True)
+        for name in list_quietly(folder):
+            (folder / name).unlink(missing_ok=True)
             removed += 1
         fsync_folder(folder)
         with contextlib.suppress(OSError):  # a reply that arrived meanwhile keeps it
             folder.rmdir()
         fsync_folder(self.path)
+        hide_times(folder, self.path)  # replies/ would show the moment of the deletion
         return removed
 
     def expire(self, max_age_days: int, now: float | None = None) -> int:
         """Delete replies that arrived more than ``max_age_days`` ago; return how many."""
         cutoff = (now or time.time()) - max_age_days * DAY
         removed = 0
-        for folder in self.path.iterdir():
-            if not is_lookup(folder.name) or not folder.is_dir():
+        for name in list_quietly(self.path):  # runs on every code entry: read quietly
+            folder = self.path / name
+            if not is_lookup(name) or not folder.is_dir():
                 continue
-            for path in folder.iterdir():
+            expired = 0
+            for path in (folder / n for n in list_quietly(folder)):
                 if path.stat().st_mtime < cutoff:
                     path.unlink(missing_ok=True)
-                    removed += 1
-            with contextlib.suppress(OSError):  # not empty: it still holds newer replies
-                folder.rmdir()
+                    expired += 1
+            if expired:
+                removed += expired
+                with contextlib.suppress(OSError):  # not empty: it still holds newer replies
+                    folder.rmdir()
+                hide_times(folder, self.path)
         return removed

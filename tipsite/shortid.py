@@ -24,7 +24,12 @@ def resolve(prefix: str, names: Iterable[str]) -> str:
     if not matches:
         raise IdError(f"no tip with id {wanted}")
     if len(matches) > 1:
-        raise IdError(f"{wanted} is ambiguous: {len(matches)} tips start with it; give more digits")
+        # Name them, each as short as still tells it apart, so one can be copied.
+        shown = short_length(matches)
+        listed = ", ".join(name[:shown] for name in matches[:10])
+        more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
+        raise IdError(f"{wanted} is ambiguous: {len(matches)} tips start with it: "
+                      f"{listed}{more}; give more digits")
     return matches[0]
 
 

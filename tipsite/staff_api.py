@@ -17,8 +17,9 @@ PUT      ``/replies/LOOKUP/NAME``       a reply envelope for the tipster whose r
 
 Every route but ``/key`` needs ``Authorization: Bearer TOKEN``. A missing or wrong
 token gets a bare 401 that does not say why; each client may fail 10 times a
-minute, then gets 429. Nothing here logs an address, a token, an envelope name,
-a lookup id or a reply.
+minute, then its failures get a JSON 429 with ``Retry-After``; the right token is
+never refused. Every answer under ``/staff/v1``, errors included, is JSON.
+Nothing here logs an address, a token, an envelope name, a lookup id or a reply.
 
 Replies use PUT with a NAME the staff tool chose and stored before uploading: PUT
 is idempotent by definition, so a reply whose answer was lost is simply sent again
@@ -34,18 +35,18 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from tipsite import limits
 from tipsite.config import Settings
 from tipsite.envelope import envelope_key_id
 from tipsite.errors import EnvelopeError, InboxError, KeyFileError
 from tipsite.inbox import Inbox, is_envelope_name
 from tipsite.keys import fingerprint, load_public_key
-from tipsite.limits import client_key, limiter
 from tipsite.receipt import is_lookup
 from tipsite.replies import MAX_REPLY_BYTES, ReplyBox
 
 API_PREFIX = "/staff/v1"
-FAILED_AUTH_LIMIT = "10 per minute"  # per client; a 128-bit token cannot be guessed anyway
 
 staff = Blueprint("staff_api", __name__, url_prefix=API_PREFIX)
 
@@ -73,23 +74,25 @@ def _unauthorised() -> Response:
 
 
 def requires_token(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``view`` only for a request with the staff token; failures count against a limit."""
+    """Run ``view`` for a request with the staff token; count and throttle only failures.
+
+    A valid token is never refused: someone sharing the staff's address (NAT, a Tor
+    exit) can spend that address's failure budget but cannot stop a pull.
+    """
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
-        if not token_matches(header, _settings().staff_token_sha256):
-            return _unauthorised()
-        return view(*args, **kwargs)
+        if token_matches(header, _settings().staff_token_sha256):
+            return view(*args, **kwargs)
+        wait = limits.count_failure("staff-auth")  # per client, a keyed hash of the address
+        if wait is not None:
+            response = _answer(429, "too many failed attempts")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return _unauthorised()
 
-    # One counter of failures across all staff routes (shared_limit), per client.
-    limited: Callable[..., Any] = limiter.shared_limit(
-        FAILED_AUTH_LIMIT,
-        scope="staff-auth",
-        key_func=client_key,  # a keyed hash of the address, never the address itself
-        deduct_when=lambda response: response.status_code == 401,
-    )(guarded)
-    return limited
+    return guarded
 
 
 def _inbox() -> Inbox:
@@ -188,6 +191,24 @@ def put_reply(lookup: str, name: str) -> Response:
     except InboxError:
         return _answer(503, "the reply could not be stored")  # nothing identifying logged
     return Response(status=201 if created else 200)
+
+
+def enabled() -> bool:
+    """True if this site serves the staff API."""
+    return bool(_settings().staff_token_sha256)
+
+
+def json_error(exc: HTTPException) -> Response:
+    """Any HTTP error under the API's prefix, as JSON (with Retry-After on a 429)."""
+    code = exc.code or 500
+    response = _answer(code, exc.name.lower() if code != 500 else "internal error")
+    if code == 429:
+        retry_after = getattr(exc, "retry_after", None)
+        response.headers["Retry-After"] = str(retry_after if isinstance(retry_after, int) else 60)
+    if code == 405 and isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask) -> None:

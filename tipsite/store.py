@@ -20,7 +20,8 @@ sealed to the tip's key, and, until the site has it, the copy sealed to the
 tipster's reply key with the lookup id it goes under. Writing the row comes
 first and uploading second, so an interrupted reply is sent later under the same
 name (the site stores a name once). ``site`` remembers the address of the last
-pull, where replies go.
+pull, where replies go, and the path of the token file it was given (never the
+token itself), so the morning's ``hotline pull`` needs no arguments.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tipsite.errors import StoreError
-from tipsite.inbox import FOLDER_MODE, fsync_folder, is_envelope_name, write_durably
+from tipsite.inbox import fsync_folder, is_envelope_name, write_durably
 from tipsite.keyring import Keyring
+from tipsite.private import check_private, make_private_folder
 
 STATUSES = ("new", "read", "handled")
 STATE_FILE = "state.sqlite3"
@@ -131,13 +133,17 @@ class Store:
     # --- the folder ------------------------------------------------------------
 
     def create(self) -> None:
-        """Make the folders (0700) if they are not there yet."""
+        """Make the folders (0700 whatever the umask) if they are not there yet."""
         try:
-            self.path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-            for folder in (self.tips, self.tmp):
-                folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
+            for folder in (self.path, self.tips, self.tmp, self.keyring.folder):
+                make_private_folder(folder)
         except OSError as exc:
             raise StoreError(f"cannot create the store {self.path}: {exc.strerror}") from None
+
+    def check_private(self) -> None:
+        """Refuse a store, keys folder or private key that other users can read."""
+        check_private(self.path, "the store")
+        self.keyring.check_private()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -332,6 +338,19 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [("url", url), ("allow_http", "1" if allow_http else "0")],
             )
+
+    def remember_token_file(self, path: Path) -> None:
+        """Remember where the staff token is kept (its file's path, never the token)."""
+        with self._db() as db:
+            db.execute("INSERT INTO site (key, value) VALUES ('token_file', ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                       (str(path),))
+
+    def token_file(self) -> Path | None:
+        """The token file of the last pull that was given one, if any."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM site WHERE key = 'token_file'").fetchone()
+        return Path(row[0]) if row else None
 
     def site(self) -> tuple[str, bool] | None:
         """The remembered site address and whether plain http was allowed for it."""
