@@ -35,6 +35,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_limiter import RequestLimit
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from tipsite import limits
@@ -82,17 +83,22 @@ def requires_token(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        if token_matches(header, _settings().staff_token_sha256):
+        if _authorised():
             return view(*args, **kwargs)
-        wait = limits.count_failure("staff-auth")  # per client, a keyed hash of the address
-        if wait is not None:
-            response = _answer(429, "too many failed attempts")
-            response.headers["Retry-After"] = str(wait)
-            return response
         return _unauthorised()
 
-    return guarded
+    # Per client, a keyed hash of the address; only 401s are counted.
+    return limits.count_failure("staff-auth", _authorised, _too_many)(guarded)
+
+
+def _authorised() -> bool:
+    return token_matches(request.headers.get("Authorization", ""), _settings().staff_token_sha256)
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    response = _answer(429, "too many failed attempts")
+    response.headers["Retry-After"] = str(limits.seconds_until(limit))
+    return response
 
 
 def _inbox() -> Inbox:
