@@ -59,3 +59,13 @@ def test_keygen_list_show_import_and_export_work_without_flask(
     assert shown.returncode == 0 and "Ærøvej 1" in shown.stdout
     assert hotline(["done", name[:6]], env).returncode == 0
     assert "handled" in hotline(["list"], env).stdout
+
+
+def test_the_site_command_says_plainly_that_the_site_is_not_installed(
+    no_flask_env: dict[str, str]
+) -> None:
+    result = subprocess.run([sys.executable, "-m", "tipsite.cli", "check"], env=no_flask_env,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "the web site is not installed here" in result.stderr
+    assert "Traceback" not in result.stderr

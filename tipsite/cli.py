@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 
 import click
-from werkzeug.serving import WSGIRequestHandler
 
 from tipsite import keys
-from tipsite.audit import FAIL, WARN, audit
 from tipsite.config import load_settings
 from tipsite.errors import ConfigError
 
@@ -46,6 +44,9 @@ def main() -> None:
 @main.command()
 def check() -> None:
     """Audit this deployment; exit non-zero if a promise is broken."""
+    site_installed()
+    from tipsite.audit import FAIL, WARN, audit  # reads the limits' storage: the site's
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -69,6 +70,7 @@ def check() -> None:
 @click.option("--port", default=5000, show_default=True)
 def dev(host: str, port: int) -> None:
     """Serve the site for development, making a development key pair if none exists."""
+    site_installed()
     settings = load_settings()
     ensure_dev_keys(settings.public_key, settings.instance / "dev-staff")
     from tipsite.app import create_app  # the web side only when serving
@@ -86,13 +88,34 @@ def dev(host: str, port: int) -> None:
         f"--inbox {shlex.quote(str(settings.inbox))} "
         f"--key {shlex.quote(str(settings.instance / 'dev-staff' / 'centre.key'))}"
     )
-    app.run(host=host, port=port, debug=False, load_dotenv=False, request_handler=QuietHandler)
+    app.run(host=host, port=port, debug=False, load_dotenv=False,
+            request_handler=quiet_handler())
 
 
-class QuietHandler(WSGIRequestHandler):
+def site_installed() -> None:
+    """Stop with a plain message where only the staff tool is installed (no Flask)."""
+    try:
+        import flask  # noqa: F401
+        import limits  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "the web site is not installed here (this looks like a staff machine). "
+            "Install it with: pip install --require-hashes -r requirements/site.txt"
+        ) from None
+
+
+def quiet_handler() -> type:
     """The development server's request handler without its access log (it shows addresses)."""
+    from werkzeug.serving import WSGIRequestHandler  # the web side only when serving
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing about requests: no address, not even in development."""
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Log nothing about requests: no address, not even in development."""
+
+    return QuietHandler
 
 
+
+
+if __name__ == "__main__":
+    main()

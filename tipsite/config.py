@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tipsite.errors import ConfigError
+from tipsite.inbox import made_once
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: keys/, templates/, static/
 # The first is the default for pages without a language; `/` falls back to English.
@@ -152,23 +153,7 @@ def instance_secret_key(instance: Path) -> str:
     """The secret key kept in the instance folder, made once and shared by all workers."""
     path = instance / SECRET_KEY_FILE
     try:
-        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            # Write aside, then link: link fails if another worker won the race,
-            # so every worker ends up reading the same complete key.
-            draft = instance / f".{SECRET_KEY_FILE}.{secrets.token_hex(8)}"
-            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32))
-                out.flush()
-                os.fsync(out.fileno())
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass
-            finally:
-                draft.unlink()
-        key = path.read_text().strip()  # read once at start, before any worker forks
+        key = made_once(path, secrets.token_hex(32)).strip()  # read once, before workers fork
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the secret key in {path}: {exc.strerror}. "

@@ -103,6 +103,26 @@ def write_durably(path: Path, data: bytes, mtime: float | None = None) -> None:
         os.utime(path, (mtime, mtime))
 
 
+def made_once(path: Path, text: str) -> str:
+    """The text of ``path``, writing ``text`` there first if the file does not exist yet.
+
+    For values a site makes once and every worker must share (the secret key, the
+    receipt salt): the text is written aside, fsynced, then linked into place; the
+    link fails if another worker won the race, so everyone reads the same whole file.
+    """
+    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        write_durably(draft, text.encode("utf-8"))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="utf-8")
+
+
 def start_of_day(now: datetime | None = None) -> float:
     """Midnight UTC of today, as a timestamp: the only time a file's metadata shows."""
     now = now or datetime.now(UTC)

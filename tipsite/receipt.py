@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import nacl.public
 import nacl.pwhash
 
 from tipsite.errors import ConfigError
+from tipsite.inbox import made_once
 
 DERIVATION = "receipt-v2"  # named inside every sealed tip, so a later change can keep old codes
 CODE_DIGITS = 20
@@ -159,23 +159,7 @@ def instance_salt(instance: Path) -> bytes:
     """
     path = instance / SALT_FILE
     try:
-        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            # Write aside, then link: link fails if another worker won the race,
-            # so every worker ends up reading the same complete salt.
-            draft = instance / f".{SALT_FILE}.{secrets.token_hex(8)}"
-            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(SALT_BYTES) + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            try:
-                os.link(draft, path)
-            except FileExistsError:
-                pass
-            finally:
-                draft.unlink()
-        text = path.read_text()
+        text = made_once(path, secrets.token_hex(SALT_BYTES) + "\n")
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the receipt salt in {path}: {exc.strerror}. "
