@@ -85,7 +85,7 @@ _lock:
 ## Extract, update and compile the translation catalogs.
 translations: $(VENV)/.site
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o tipsite/translations/messages.pot --no-location --sort-output --project=Tipsite .
-	$(BIN)/pybabel update -i tipsite/translations/messages.pot -d tipsite/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i tipsite/translations/messages.pot -d tipsite/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d tipsite/translations --statistics
 
 ## Benchmarks (not part of `make test`): submission load, memory, page weight, export.

@@ -9,8 +9,10 @@ set -eu
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 # program:package. redis-server: shared rate limits; nginx, openssl, tor: the deployment
-# kit is checked by the real programs; chromium: browser tests (the tests use this path).
-NEEDED="redis-server:redis-server nginx:nginx openssl:openssl tor:tor /usr/bin/chromium:chromium"
+# kit is checked by the real programs; chromium: browser tests (the tests use this path);
+# DejaVu Sans: Cyrillic glyphs for Chromium, so Ukrainian and Bulgarian screenshots and
+# browser tests show letters, not tofu (visitors use their own system fonts).
+NEEDED="redis-server:redis-server nginx:nginx openssl:openssl tor:tor /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
 
 # Debian's own Python makes virtual environments only with python3-venv (ensurepip).
 PYTHON=${PYTHON:-python3}
@@ -22,7 +24,7 @@ missing_packages() {
     for pair in $NEEDED; do
         program=${pair%%:*}
         case $program in
-            /*) [ -x "$program" ] && continue ;;
+            /*) [ -e "$program" ] && continue ;;  # a program or a font file
             *) command -v "$program" >/dev/null 2>&1 && continue ;;
         esac
         printf ' %s' "${pair#*:}"

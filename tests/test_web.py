@@ -22,8 +22,10 @@ def send(client: FlaskClient, fields: dict[str, Any], lang: str = "da") -> Any:
 
 def test_root_picks_the_language_once_and_redirects(client: FlaskClient) -> None:
     assert client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).location == "/en/"
-    assert client.get("/", headers={"Accept-Language": "de"}).location == "/da/"
-    assert client.get("/").location == "/da/"
+    # Issue 16: a language the site lacks, or none at all, gets English, not Danish.
+    assert client.get("/", headers={"Accept-Language": "de"}).location == "/en/"
+    assert client.get("/").location == "/en/"
+    assert client.get("/", headers={"Accept-Language": "da-DK,da"}).location == "/da/"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,9 @@ from tipsite.errors import ConfigError
 from tipsite.inbox import made_once
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: keys/, templates/, static/
-LANGUAGES = ("da", "en")  # the first is the default; adding one: see README
+# The first is the default for pages without a language; `/` falls back to English.
+# Adding one: docs/translating.md.
+LANGUAGES = ("da", "en", "pl", "ro", "uk", "lt", "bg")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 

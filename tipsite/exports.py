@@ -238,6 +238,7 @@ def tip_rows(tip: Tip, lang: str) -> list[str]:
     notes = "".join(f"<li>{_text(n.written_at)}: {_text(n.text)}</li>" for n in tip.notes)
     rows = [
         _row("Received (UTC)", tip.received_at),
+        _row("Form language", tip.lang or "-"),  # JSON and CSV carry it as ``lang``
         _row("Status", tip.status or "-"),
         _row("Setting", setting_label(fields["setting"], lang)),
         _row("Location", fields["location"]),

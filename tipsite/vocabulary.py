@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -60,7 +61,7 @@ RELATIONS: tuple[Choice, ...] = (
 INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     IndicatorGroup(
         "A",
-        N_("Massage clinics"),
+        N_("At a massage clinic"),
         (
             Choice("A1", N_("Windows are always covered")),
             Choice("A2", N_("Customers are buzzed in through a locked door")),
@@ -72,7 +73,7 @@ INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     ),
     IndicatorGroup(
         "B",
-        N_("Building sites and other workplaces"),
+        N_("At a building site or other workplace"),
         (
             Choice("B1", N_("Workers live at the workplace (site hut, container, outbuilding)")),
             Choice("B2", N_("Workers are picked up and dropped off as a group at odd hours")),
@@ -84,7 +85,7 @@ INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     ),
     IndicatorGroup(
         "C",
-        N_("Flats and summer houses"),
+        N_("Where people live: flats and summer houses"),
         (
             Choice("C1", N_("Many people in a small space, e.g. mattresses on the floor")),
             Choice("C2", N_("Occupants change often")),
@@ -99,7 +100,7 @@ INDICATOR_GROUPS: tuple[IndicatorGroup, ...] = (
     ),
     IndicatorGroup(
         "D",
-        N_("The people themselves"),
+        N_("The people"),
         (
             Choice("D1", N_("Seem afraid or nervous, avoid eye contact")),
             Choice("D2", N_("Someone else speaks for them or watches them")),
@@ -127,12 +128,15 @@ def label_of(choices: tuple[Choice, ...] | dict[str, Choice], choice_id: str) ->
 def translate(label: str, lang: str) -> str:
     """``label`` (an English msgid) in ``lang``, from the site's own gettext catalogs.
 
-    Uses the standard library, so the staff tool can show labels in Danish or English
-    without Flask.
+    Uses the standard library, so the staff tool can show labels in any of the site's
+    languages without Flask.
     """
     if lang == "en":
         return label
-    catalog = gettext.translation(
-        "messages", localedir=TRANSLATIONS, languages=[lang], fallback=True
-    )
-    return catalog.gettext(label)
+    return _catalog(lang).gettext(label)
+
+
+@cache
+def _catalog(lang: str) -> gettext.NullTranslations:
+    """One catalog per language, read once: an export asks for every label of every tip."""
+    return gettext.translation("messages", localedir=TRANSLATIONS, languages=[lang], fallback=True)
