@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tipsite.app import MAX_BODY
-from tipsite.config import ROOT
+from tipsite.config import LANGUAGES, ROOT
 from tipsite.nginxlog import clean
 
 from .conftest import (
@@ -46,6 +46,7 @@ from .support.deploykit import (
     nginx_test,
     running_kit,
 )
+from .support.errorpages import read_error_page
 
 
 def gunicorn_settings(env: dict[str, str], unset: tuple[str, ...] = ()) -> dict[str, str]:
@@ -192,6 +193,26 @@ def test_nginx_shows_the_hotline_number_when_gunicorn_is_down(
     assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["Strict-Transport-Security"]
+
+
+def test_every_error_page_speaks_every_language_and_loads_nothing() -> None:
+    """nginx's pages cannot know the reader's language, so each shows all of them."""
+    pages = sorted((ROOT / "deploy" / "errors").glob("*.html"))
+    assert [p.name for p in pages] == [
+        "bad-request.html", "too-large.html", "too-many.html", "unavailable.html"]
+    for path in pages:
+        page = read_error_page(path)
+        assert page.html_lang == "da", path.name
+        assert page.unclosed == [], path.name
+        # Danish first, then the others in the order of LANGUAGES, each in its own block.
+        assert tuple(lang for lang in page.text if lang) == LANGUAGES, path.name
+        for lang in LANGUAGES:
+            assert HOTLINE in page.text[lang], (path.name, lang)
+            assert "tel:+4570202550" in page.links[lang], (path.name, lang)
+        # Served when the site itself is down: nothing from outside, nothing that runs.
+        assert page.loading_tags == [], path.name
+        outside = [a for a in page.addresses if re.match(r"\s*(https?:)?//", a, re.I)]
+        assert outside == [], path.name
 
 
 @needs_nginx
