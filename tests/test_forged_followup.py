@@ -71,7 +71,7 @@ def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     pull(staff_server, env, tmp_path)
 
     listed = hotline(["list"], env).stdout
-    assert "1 SUSPICIOUS opfølgning" in listed  # the listing speaks Danish by default and listed.startswith(tip_id[:8])
+    assert "1 SUSPICIOUS opfølgning" in listed and listed.startswith(tip_id[:8])  # Danish
     shown = hotline(["show", tip_id], env).stdout
     assert FORGED_TEXT in shown and "SUSPICIOUS: " + UNBOUND in shown
     assert "Svar går aldrig til dens nøgle" in shown  # the warning, in the default Danish

@@ -32,7 +32,7 @@ SEES = {
     "da": {
         "once": "Koden vises kun på denne side",
         "no replies": "Der er ingen svar at læse",
-        "sent": "Tak. Din besked er nået frem til centret.",
+        "sent": "Tak. Dine oplysninger er nået frem til centret.",
         "deleted": "Svarene er slettet.",
         "malformed": "En kvitteringskode har 20 cifre",
         "busy": "For mange forsøg lige nu",
@@ -140,6 +140,13 @@ def open_followup(page: Page, lang: str) -> None:
     assert page.url.endswith(f"/{lang}/followup")
 
 
+def switch_language(page: Page, lang: str) -> None:
+    """Open the language menu (a <details>, no script) and press the language's name."""
+    page.locator(".lang-menu summary").click()
+    with page.expect_navigation():
+        page.locator(f'.lang-switch button[lang="{lang}"]').click()
+
+
 def type_code(page: Page, code: str) -> None:
     page.locator("#code").fill(code)
 
@@ -153,14 +160,12 @@ def test_tip_code_language_switch_read_add_and_delete_replies(
     [tip] = stored(server, key_files, "tip")
 
     # The language switch keeps the code, and never puts it in the address.
-    with phone.expect_navigation():
-        phone.locator(".lang-switch").get_by_role("button").click()
+    switch_language(phone, other)
     assert phone.locator("html").get_attribute("lang") == other
     assert phone.locator(".receipt-code").inner_text().strip() == code
     assert SEES[other]["once"] in phone.content()
     assert code.replace(" ", "") not in phone.url.replace("%20", "") and code[:4] not in phone.url
-    with phone.expect_navigation():  # and back again
-        phone.locator(".lang-switch").get_by_role("button").click()
+    switch_language(phone, lang)  # and back again
     assert phone.locator(".receipt-code").inner_text().strip() == code
 
     # A right code with no reply yet: a calm "nothing yet", nothing that looks wrong.
