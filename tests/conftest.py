@@ -281,3 +281,12 @@ def open_all(inbox: Path, pair: keys.KeyPair) -> list[dict[str, object]]:
         payload.read_document(envelope.open_envelope(p.read_bytes(), [pair]))
         for p in envelopes_in(inbox)
     ]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Chromium for every browser test of the session (started once, on first use)."""
+    from .support.browser import launched
+
+    with launched() as chromium:
+        yield chromium

@@ -17,17 +17,12 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page
 
 from tipsite.config import LANGUAGES
 
 from .conftest import LiveServer, envelopes_in
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; nothing is downloaded at run time
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
@@ -42,14 +37,6 @@ ERRORS = "form with errors"  # the front page after sending it empty
 FOLLOWUP_ERRORS = "follow-up with errors"  # the follow-up page after sending no code
 PAGE_WEIGHT_BUDGET = 30 * 1024  # bytes, uncompressed, everything the front page loads
 FOCUSABLE = "a[href], button, textarea, input:not([type=hidden]), select, summary"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Browser, scripts: bool = False, width: int = 1280) -> Page:

@@ -15,16 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tipsite import envelope, payload, receipt
 from tipsite.replies import ReplyBox
 
 from .conftest import KeyFiles, LiveServer, open_all, start_gunicorn, stop_gunicorn
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
 PHONE = {"width": 360, "height": 740}
 OTHER = {"da": "en", "en": "da"}
 # What a person reads, in each language (the Danish is the .po file's).
@@ -55,14 +52,6 @@ SEES = {
 # What a right code must not read, and what a follow-up's 429 must not speak of.
 NOT_WRONG = ("mistyped", "forkert", "Nothing found", "Intet fundet")
 TIP_ONLY = ("tip was not sent", "tip blev ikke sendt", "Your tip", "Dit tip")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -9,17 +9,15 @@ what the person sees and what the centre receives (opened with the centre's key)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tipsite import keys
 from tipsite.config import load_settings
 
 from .conftest import LiveServer, envelopes_in, open_all
-from .test_browser import CHROMIUM, CHROMIUM_ARGS
 from .test_followup import staff_reply
 
 # What each tipster sees and does, in their own words (from the catalogs).
@@ -63,14 +61,6 @@ JOURNEYS = {
     },
 }
 CODE = re.compile(r"^\d{4}( \d{4}){4}$")  # 20 digits in groups of four
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def tipster(browser: Browser, locale: str) -> Page:

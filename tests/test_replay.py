@@ -211,40 +211,35 @@ def test_with_redis_a_replay_stores_one_tip_across_a_redis_restart(
 
 
 def test_a_tipster_whose_form_outlived_the_token_memory_sends_again_and_loses_nothing(
-    servers, site_env: dict[str, str]  # type: ignore[no-untyped-def]
+    servers, site_env: dict[str, str], browser  # type: ignore[no-untyped-def]
 ) -> None:
     """Chromium, JavaScript off: the site restarts with its used-token folder wiped
     while the form is open; Send shows the text again with a fresh token; Send works."""
-    from playwright.sync_api import sync_playwright
-
-    from .test_browser import CHROMIUM, CHROMIUM_ARGS
-
     server = servers()
     port = int(server.url.rsplit(":", 1)[1])
     inbox = Path(site_env["TIPSITE_INBOX"])
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(java_script_enabled=False).new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{server.url}/en/")
-        page.check("#setting-massage_clinic")
-        page.fill("#location", "Strandvej 3, 3000 Helsingør")
-        page.fill("#description", "Lys i vinduerne hele natten; nye kvinder hver uge.")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{server.url}/en/")
+    page.check("#setting-massage_clinic")
+    page.fill("#location", "Strandvej 3, 3000 Helsingør")
+    page.fill("#description", "Lys i vinduerne hele natten; nye kvinder hver uge.")
 
-        stop_gunicorn(server)
-        shutil.rmtree(Path(site_env["TIPSITE_INSTANCE"]) / "used-tokens")
-        servers(port=str(port))  # the same address, a fresh memory of used tokens
+    stop_gunicorn(server)
+    shutil.rmtree(Path(site_env["TIPSITE_INSTANCE"]) / "used-tokens")
+    servers(port=str(port))  # the same address, a fresh memory of used tokens
 
-        with page.expect_navigation():
-            page.click("#send")
-        assert "Your text is kept: please press Send again." in page.content()
-        assert page.input_value("#location") == "Strandvej 3, 3000 Helsingør"
-        assert page.input_value("#description").startswith("Lys i vinduerne")
-        assert envelopes_in(inbox) == []
-        with page.expect_navigation():
-            page.click("#send")
-        assert page.url.endswith("/en/thanks")
-        browser.close()
+    with page.expect_navigation():
+        page.click("#send")
+    assert "Your text is kept: please press Send again." in page.content()
+    assert page.input_value("#location") == "Strandvej 3, 3000 Helsingør"
+    assert page.input_value("#description").startswith("Lys i vinduerne")
+    assert envelopes_in(inbox) == []
+    with page.expect_navigation():
+        page.click("#send")
+    assert page.url.endswith("/en/thanks")
+    context.close()
     assert len(envelopes_in(inbox)) == 1
 
 
