@@ -6,7 +6,6 @@ import html
 import shutil
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,15 +16,14 @@ from tipsite import limits
 
 from .conftest import (
     LiveServer,
-    Reply,
     Visitor,
     a_tip,
-    csrf_token_in,
     envelopes_in,
     free_port,
     start_gunicorn,
     stop_gunicorn,
 )
+from .support.replaying import first_form, replay
 
 
 @pytest.fixture
@@ -156,20 +154,6 @@ def test_two_servers_share_limits_through_redis(
                             check=True, text=True).stdout
     assert stored.strip(), "the limits live in redis"
     assert "192.0.2" not in stored and "127.0.0.1" not in stored
-
-
-def replay(server: LiveServer, cookie: str, body: bytes) -> Reply:
-    """Post ``body`` with a fixed cookie, as a script that ignores Set-Cookie would."""
-    return Visitor(server.url).request(
-        "/da/tip", body, {"Content-Type": "application/x-www-form-urlencoded",
-                          "Cookie": cookie}, "POST")
-
-
-def first_form(server: LiveServer) -> tuple[str, bytes]:
-    visitor = Visitor(server.url)
-    token = csrf_token_in(visitor.get("/da/").body)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in visitor.cookies)
-    return cookie, urllib.parse.urlencode({"csrf_token": token, **a_tip()}).encode()
 
 
 def test_a_replayed_cookie_and_token_cannot_send_a_tip_twice(

@@ -11,7 +11,6 @@ import html
 import shutil
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +21,6 @@ from tipsite.inbox import list_quietly
 
 from .conftest import (
     LiveServer,
-    Reply,
     Visitor,
     a_tip,
     csrf_token_in,
@@ -31,24 +29,10 @@ from .conftest import (
     start_gunicorn,
     stop_gunicorn,
 )
+from .support.replaying import first_form, replay
 
 WORKERS = "4"
 ATTEMPTS = 16
-
-
-def replay(server: LiveServer, cookie: str, body: bytes) -> Reply:
-    """Post ``body`` with a fixed cookie, as a script that ignores Set-Cookie would."""
-    return Visitor(server.url).request(
-        "/da/tip", body, {"Content-Type": "application/x-www-form-urlencoded",
-                          "Cookie": cookie}, "POST")
-
-
-def first_form(server: LiveServer) -> tuple[str, bytes]:
-    """The cookie and a filled-in body of one front-page visit."""
-    visitor = Visitor(server.url)
-    token = csrf_token_in(visitor.get("/da/").body)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in visitor.cookies)
-    return cookie, urllib.parse.urlencode({"csrf_token": token, **a_tip()}).encode()
 
 
 def replay_at_once(server: LiveServer, cookie: str, body: bytes) -> list[int]:
