@@ -290,3 +290,20 @@ def browser():  # type: ignore[no-untyped-def]
 
     with launched() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def gunicorns(tmp_path: Path, site_env: dict[str, str]) -> Iterator[object]:
+    """Start gunicorns with this test's site (``site_env``) and extra ``env``; all are
+    stopped after the test. ``port`` reuses an address (a restart)."""
+    started: list[LiveServer] = []
+
+    def start(port: int | None = None, **env: str) -> LiveServer:
+        server = start_gunicorn({**site_env, **env}, tmp_path / f"g{len(started)}.log",
+                                port=port)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        stop_gunicorn(server)

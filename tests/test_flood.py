@@ -17,7 +17,6 @@ import re
 import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,6 @@ from .conftest import (
     LiveServer,
     a_tip,
     envelopes_in,
-    start_gunicorn,
-    stop_gunicorn,
 )
 from .test_replay import Redis
 
@@ -164,20 +161,10 @@ def a_real_tipster_gets_through(server: LiveServer, address: str, forwarded: boo
 
 
 @pytest.fixture
-def servers(tmp_path: Path, site_env: dict[str, str]) -> Iterator[object]:
-    started: list[LiveServer] = []
-
-    def start(**env: str) -> LiveServer:
-        # The shipped per-client default; a tiny global budget, which junk must not touch.
-        env = {"WEB_CONCURRENCY": "3", "TIPSITE_RATELIMIT_GLOBAL": "3 per hour",
-               **site_env, **env}
-        server = start_gunicorn(env, tmp_path / f"g{len(started)}.log")
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        stop_gunicorn(server)
+def servers(gunicorns):  # type: ignore[no-untyped-def]
+    # The shipped per-client default; a tiny global budget, which junk must not touch.
+    return lambda **env: gunicorns(**{"WEB_CONCURRENCY": "3",
+                                      "TIPSITE_RATELIMIT_GLOBAL": "3 per hour", **env})
 
 
 def test_a_flood_of_junk_from_many_addresses_leaves_the_form_open(

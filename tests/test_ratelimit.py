@@ -20,30 +20,18 @@ from .conftest import (
     a_tip,
     envelopes_in,
     free_port,
-    start_gunicorn,
-    stop_gunicorn,
 )
 from .support.replaying import first_form, replay
 
 
 @pytest.fixture
-def server_with(tmp_path: Path, site_env: dict[str, str]) -> Iterator[object]:
+def server_with(gunicorns):  # type: ignore[no-untyped-def]
     """Start gunicorns with extra settings; all are stopped after the test.
 
     In-memory limits are counted per worker process, so these servers run one
     worker unless a test says otherwise (README: use Redis for exact limits).
     """
-    started: list[LiveServer] = []
-
-    def start(**env: str) -> LiveServer:
-        env = {"WEB_CONCURRENCY": "1", **site_env, **env}
-        server = start_gunicorn(env, tmp_path / f"g{len(started)}.log")
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        stop_gunicorn(server)
+    return lambda **env: gunicorns(**{"WEB_CONCURRENCY": "1", **env})
 
 
 def client(server: LiveServer, address: str) -> Visitor:

@@ -26,7 +26,6 @@ from .conftest import (
     csrf_token_in,
     envelopes_in,
     free_port,
-    start_gunicorn,
     stop_gunicorn,
 )
 from .support.replaying import first_form, replay
@@ -42,20 +41,14 @@ def replay_at_once(server: LiveServer, cookie: str, body: bytes) -> list[int]:
 
 
 @pytest.fixture
-def servers(tmp_path: Path, site_env: dict[str, str]) -> Iterator[object]:
+def servers(gunicorns):  # type: ignore[no-untyped-def]
     """Start gunicorns through the shipped gunicorn.conf.py with four workers."""
-    started: list[LiveServer] = []
 
     def start(port: str = "", **env: str) -> LiveServer:
-        env = {"WEB_CONCURRENCY": WORKERS, "TIPSITE_RATELIMIT_ENABLED": "0", **site_env, **env}
-        server = start_gunicorn(env, tmp_path / f"g{len(started)}.log",
-                                port=int(port) if port else None)
-        started.append(server)
-        return server
+        return gunicorns(int(port) if port else None, **{
+            "WEB_CONCURRENCY": WORKERS, "TIPSITE_RATELIMIT_ENABLED": "0", **env})
 
-    yield start
-    for server in started:
-        stop_gunicorn(server)
+    return start
 
 
 def test_a_replayed_token_stores_one_tip_with_four_workers_and_no_redis(
