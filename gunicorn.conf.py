@@ -50,7 +50,7 @@ timeout = 120
 graceful_timeout = 30  # a restart lets a tip that is being sealed finish
 keepalive = 5  # nginx reuses upstream connections; idle ones close soon after
 
-# A form post is at most 128 KiB (tipsite.app.MAX_BODY); headers stay small. nginx
+# A form post is at most 128 KiB (tipsite.site.app.MAX_BODY); headers stay small. nginx
 # refuses lines over 4 KiB itself (large_client_header_buffers), with our page.
 limit_request_line = 8190
 limit_request_fields = 50
@@ -74,7 +74,7 @@ errorlog = "-"  # stderr: journald under systemd
 loglevel = "info"
 # Scrubs client addresses from gunicorn's own messages ("Invalid request from ip=…")
 # and carries the app's Python logging through the same scrubbed handlers.
-logger_class = "tipsite.gunicornlog.ScrubbingLogger"
+logger_class = "tipsite.site.gunicornlog.ScrubbingLogger"
 
 # gunicorn 27's control socket is not used; without it nothing is written to $HOME.
 control_socket_disable = True

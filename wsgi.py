@@ -7,8 +7,8 @@ instead of respawning workers that fail.
 
 import sys
 
-from tipsite.app import create_app
-from tipsite.errors import ConfigError
+from tipsite.core.errors import ConfigError
+from tipsite.site.app import create_app
 
 try:
     app = create_app()

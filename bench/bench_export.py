@@ -32,8 +32,8 @@ from pathlib import Path
 
 import nacl.public
 
-from tipsite import envelope, keys, payload
-from tipsite.store import Store
+from tipsite.core import envelope, keys, payload
+from tipsite.hotline.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 HOTLINE = Path(sys.executable).parent / "hotline"

@@ -20,7 +20,7 @@ from client import fetch_pair, post_tip
 
 FLOODER = {"X-Forwarded-For": "198.51.100.66"}
 NEIGHBOUR = {"X-Forwarded-For": "198.51.100.7"}
-PER_CLIENT = "5 per minute;30 per hour"  # the shipped default (tipsite.config)
+PER_CLIENT = "5 per minute;30 per hour"  # the shipped default (tipsite.site.config)
 NEIGHBOUR_TIPS = 3  # within the neighbour's own limit
 
 
@@ -58,7 +58,7 @@ def flood(storage: str, global_limit: str, flood_size: int,
         "TIPSITE_RATELIMIT_STORAGE": storage,
     })
     try:
-        # A form token sends one tip only (tipsite/replay.py): a fresh form per post.
+        # A form token sends one tip only (tipsite/site/replay.py): a fresh form per post.
         with ThreadPoolExecutor(max_workers=4) as pool:
             flooder = list(pool.map(lambda _: fetch_pair(server.port), range(flood_size)))
         neighbour = [fetch_pair(server.port) for _ in range(NEIGHBOUR_TIPS)]

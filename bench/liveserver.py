@@ -34,7 +34,7 @@ class Site:
     @classmethod
     def create(cls, base: str | None = None) -> Site:
         """A new site folder under ``base`` (default: the system's temp folder)."""
-        from tipsite import keys  # the site's own key code, no test helpers
+        from tipsite.core import keys  # the site's own key code, no test helpers
 
         folder = Path(tempfile.mkdtemp(prefix="tipsite-bench-", dir=base))
         pair = keys.generate()

@@ -69,7 +69,7 @@ def submissions(port: int, seconds: int, pairs: int = 0,
                 description: str = PLAIN_TEXT) -> dict[str, object]:
     """POST valid tips for ``seconds``.
 
-    The site refuses a second post with the same form token (tipsite/replay.py), so
+    The site refuses a second post with the same form token (tipsite/site/replay.py), so
     every post carries a cookie/token pair of its own: enough pairs are fetched for
     PAIRS_PER_SECOND posts a second, and the status counts show any that ran out.
     """

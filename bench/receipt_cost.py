@@ -13,7 +13,7 @@ import time
 
 import nacl.pwhash
 
-from tipsite import receipt
+from tipsite.core import receipt
 
 RUNS = 200
 

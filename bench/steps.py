@@ -15,10 +15,10 @@ from pathlib import Path
 from client import CSRF_FIELD, MARKUP_TEXT, PLAIN_TEXT, Pair, tip_body
 from flask.testing import FlaskClient
 
-from tipsite import envelope, keys, payload, receipt
-from tipsite.forms import CONTROL_CHARACTERS
-from tipsite.inbox import Inbox
-from tipsite.sanitise import clean_text
+from tipsite.core import envelope, keys, payload, receipt
+from tipsite.core.inbox import Inbox
+from tipsite.core.sanitise import clean_text
+from tipsite.site.forms import CONTROL_CHARACTERS
 
 ROUNDS = 300
 POST_ROUNDS = 100
@@ -36,7 +36,7 @@ def per_call_ms(step: Callable[[], object], rounds: int = ROUNDS) -> float:
 
 
 def control_character_check(text: str) -> bool:
-    """The check tipsite.forms.plain_text runs on every field."""
+    """The check tipsite.site.forms.plain_text runs on every field."""
     return CONTROL_CHARACTERS.search(text) is not None
 
 
@@ -51,8 +51,8 @@ def fresh_form(client: FlaskClient) -> tuple[str, str]:
 
 def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
     """A page and a tip through the whole Flask app (test client: no HTTP, no gunicorn)."""
-    from tipsite.app import create_app
-    from tipsite.config import load_settings
+    from tipsite.site.app import create_app
+    from tipsite.site.config import load_settings
 
     public = folder / "centre.pub"
     keys.write_new_file(public, keys.public_key_text(pair.public), 0o644)
@@ -62,7 +62,7 @@ def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
         "TIPSITE_INSTANCE": str(folder / "instance"), "TIPSITE_RATELIMIT_ENABLED": "0",
     }))
     client = app.test_client()
-    # A form token sends one tip only (tipsite/replay.py): fetch a fresh one per post
+    # A form token sends one tip only (tipsite/site/replay.py): fetch a fresh one per post
     # beforehand, so the timed posts are posts and nothing else.
     forms = [fresh_form(client) for _ in range(2 * (POST_ROUNDS + WARM_UP))]
 
@@ -80,16 +80,16 @@ def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
     }
     # What the same post costs without the receipt code's key derivation: one receipt
     # is derived once and handed out again (a measurement only; never done for real).
-    import tipsite.web
+    import tipsite.site.web
 
-    real_derive = tipsite.web.derive
+    real_derive = tipsite.site.web.derive
     fixed = real_derive(receipt.new_code(), bytes(receipt.SALT_BYTES))
-    tipsite.web.derive = lambda code, salt: fixed
+    tipsite.site.web.derive = lambda code, salt: fixed
     try:
         costs["whole POST /da/tip, receipt derivation left out"] = per_call_ms(
             post, rounds=POST_ROUNDS)
     finally:
-        tipsite.web.derive = real_derive
+        tipsite.site.web.derive = real_derive
     return costs
 
 

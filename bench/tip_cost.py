@@ -10,7 +10,7 @@ and reports CPU seconds (user + system of this process) per request for:
 - junk: a bare ``x=1`` post without a token (400 page);
 - a 120 KB body of 60,000 empty fields (refused with 413 before parsing);
 - the same body from a client over its limit (429 before parsing, no echo);
-- Argon2id alone, as ``tipsite.receipt.derive`` runs it.
+- Argon2id alone, as ``tipsite.core.receipt.derive`` runs it.
 
 These figures size ``TIPSITE_RATELIMIT_GLOBAL`` (README) and the flood tests.
 """
@@ -25,10 +25,10 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
-from tipsite import keys
-from tipsite.app import create_app
-from tipsite.config import load_settings
-from tipsite.receipt import derive, new_code
+from tipsite.core import keys
+from tipsite.core.receipt import derive, new_code
+from tipsite.site.app import create_app
+from tipsite.site.config import load_settings
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 FORM = "application/x-www-form-urlencoded"

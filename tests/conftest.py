@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
-from tipsite.config import ROOT, Settings, load_settings
+from tipsite.core import keys
+from tipsite.site.config import ROOT, Settings, load_settings
 
 PASSPHRASE = "correct horse battery staple"
 VENV_BIN = Path(sys.executable).parent
@@ -77,7 +77,7 @@ def settings(site_env: dict[str, str]) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings):  # type: ignore[no-untyped-def]
-    from tipsite.app import create_app
+    from tipsite.site.app import create_app
 
     return create_app(settings, TESTING=True)
 
@@ -275,7 +275,7 @@ def envelopes_in(inbox: Path) -> list[Path]:
 
 def open_all(inbox: Path, pair: keys.KeyPair) -> list[dict[str, object]]:
     """Decrypt every envelope in ``inbox`` and return the payload documents."""
-    from tipsite import envelope, payload
+    from tipsite.core import envelope, payload
 
     return [
         payload.read_document(envelope.open_envelope(p.read_bytes(), [pair]))

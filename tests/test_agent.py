@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import agent, keys
-from tipsite.errors import NotPrivate
+from tipsite.core import keys
+from tipsite.core.errors import NotPrivate
+from tipsite.hotline import agent
 
 from .conftest import PASSPHRASE, KeyFiles, write_key_files
 from .support.hotline_terminal import at_terminal

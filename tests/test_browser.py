@@ -19,7 +19,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page
 
-from tipsite.config import LANGUAGES
+from tipsite.site.config import LANGUAGES
 
 from .conftest import LiveServer, envelopes_in
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.app import create_app
-from tipsite.config import load_settings
+from tipsite.site.app import create_app
+from tipsite.site.config import load_settings
 
 from .conftest import VENV_BIN, KeyFiles, free_port
 from .support.deploykit import ONION, SITE, start_unix_gunicorn, unit_environment

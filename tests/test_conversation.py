@@ -18,8 +18,8 @@ from pathlib import Path
 import nacl.public
 import pytest
 
-from tipsite import envelope, payload, receipt
-from tipsite.inbox import Inbox
+from tipsite.core import envelope, payload, receipt
+from tipsite.core.inbox import Inbox
 
 from .conftest import (
     STAFF_TOKEN,
@@ -324,8 +324,8 @@ def test_purge_takes_a_handled_conversation_whole_but_never_unread_details(
 
 
 def test_conversations_come_oldest_first_with_follow_ups_whose_tip_is_gone_in_place() -> None:
-    from tipsite.conversation import gather
-    from tipsite.reader import Followup, ReplyTo, Tip
+    from tipsite.hotline.conversation import gather
+    from tipsite.hotline.reader import Followup, ReplyTo, Tip
 
     def link(n: int) -> ReplyTo:
         return ReplyTo(f"{n:032x}", "A" * 43 + "=", "receipt-v2", bound=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import envelope, keys, payload
+from tipsite.core import envelope, keys, payload
 
 from .conftest import (
     KeyFiles,

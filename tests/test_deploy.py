@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.app import MAX_BODY
-from tipsite.config import LANGUAGES, ROOT
-from tipsite.nginxlog import clean
+from tipsite.site.app import MAX_BODY
+from tipsite.site.config import LANGUAGES, ROOT
+from tipsite.site.nginxlog import clean
 
 from .conftest import (
     VENV_BIN,
@@ -66,7 +66,7 @@ def test_gunicorn_conf_is_safe_by_default(site_env: dict[str, str]) -> None:
     assert resolved["bind"] == "['127.0.0.1:8000']"  # loopback, behind nginx
     assert resolved["workers"] == "3"  # WEB_CONCURRENCY is honoured
     assert resolved["accesslog"] == "None"
-    assert resolved["logger_class"] == "tipsite.gunicornlog.ScrubbingLogger"
+    assert resolved["logger_class"] == "tipsite.site.gunicornlog.ScrubbingLogger"
     assert resolved["forwarded_allow_ips"] == "[]"  # only the app decides (TIPSITE_PROXIES)
     # Not even a unix-socket peer may set the scheme through gunicorn.
     assert resolved["secure_scheme_headers"] == "{}"
@@ -122,11 +122,11 @@ def test_nginx_logs_no_addresses() -> None:
     site = SITE.read_text()
     assert re.search(r"^access_log off;", site, re.M)
     assert "log_format" not in site
-    # Errors from "warn" up, through the relay that cuts addresses (tipsite.nginxlog).
+    # Errors from "warn" up, through the relay that cuts addresses (tipsite.site.nginxlog).
     assert re.search(r"^error_log syslog:server=unix:/run/tipsite-nginx-log/log.sock,\S+ warn;",
                      site, re.M)
     relay_unit = (SITE.parent / "tipsite-nginx-log.service").read_text()
-    assert "tipsite.nginxlog /run/tipsite-nginx-log/log.sock" in relay_unit
+    assert "tipsite.site.nginxlog /run/tipsite-nginx-log/log.sock" in relay_unit
 
 
 def test_nginx_error_lines_lose_client_request_and_forged_lines() -> None:

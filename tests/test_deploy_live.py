@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import pytest
 
-from tipsite.app import MAX_BODY
+from tipsite.site.app import MAX_BODY
 
 from .conftest import KeyFiles, a_tip, envelopes_in, open_all, write_key_files
 from .support.deploykit import (
@@ -56,7 +56,7 @@ PROXY_LINE = "PROXY TCP6 fc00:dead:beef:4dad::0:{circuit} ::1 42 80\r\n"
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kit, KeyFiles]]:
     """One kit for the module: behind HTTPS and an onion, with small per-client limits."""
-    from tipsite import keys
+    from tipsite.core import keys
 
     folder = tmp_path_factory.mktemp("live")
     key_files = write_key_files(folder / "keys", keys.generate())

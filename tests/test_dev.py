@@ -8,7 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tipsite import keys
+from tipsite.core import keys
 
 from .conftest import VENV_BIN, free_port
 

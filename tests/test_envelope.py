@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tipsite import envelope, keys
-from tipsite.errors import EnvelopeError
+from tipsite.core import envelope, keys
+from tipsite.core.errors import EnvelopeError
 
 
 def test_round_trip(keypair: keys.KeyPair) -> None:
@@ -85,8 +85,9 @@ WIDEST = "\U0001f600"  # 4 bytes in UTF-8, the most any character takes
 
 def largest_tip() -> bytes:
     """The biggest tip document the form lets through: every field full of 4-byte characters."""
-    from tipsite import forms, payload, receipt
-    from tipsite.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
+    from tipsite.core import payload, receipt
+    from tipsite.core.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
+    from tipsite.site import forms
 
     fields = {name: WIDEST * forms.SHORT_MAX for name in payload.TEXT_FIELDS}
     fields["description"] = WIDEST * forms.DESCRIPTION_MAX
@@ -104,7 +105,8 @@ def test_the_largest_possible_tip_fits_the_one_tip_size() -> None:
 
 
 def test_the_largest_follow_up_fits_the_one_follow_up_size() -> None:
-    from tipsite import forms, payload, receipt
+    from tipsite.core import payload, receipt
+    from tipsite.site import forms
 
     code = receipt.derive("9" * receipt.CODE_DIGITS, bytes(receipt.SALT_BYTES))
     biggest = payload.followup_document(WIDEST * forms.DESCRIPTION_MAX, "da",
@@ -113,7 +115,7 @@ def test_the_largest_follow_up_fits_the_one_follow_up_size() -> None:
 
 
 def test_every_tip_seals_to_the_same_length(keypair: keys.KeyPair) -> None:
-    from tipsite import payload
+    from tipsite.core import payload
 
     tiny = payload.tip_document({"setting": "other", "location": "x", "description": "y"},
                                 "da", payload.utc_now())

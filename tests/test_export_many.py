@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys, reader
+from tipsite.core import keys
+from tipsite.hotline import reader
 
 from .conftest import PASSPHRASE, KeyFiles, write_key_files
 from .test_hotline import broken_envelopes
@@ -49,8 +50,8 @@ def test_a_key_only_later_envelopes_need_is_unlocked_when_they_are_read(
 ) -> None:
     # Envelopes are read, unlocked and decrypted a chunk at a time: here the second key
     # is first needed after the first chunk, while earlier chunks are being decrypted.
-    from tipsite.hotline import Source
-    from tipsite.inbox import Inbox
+    from tipsite.core.inbox import Inbox
+    from tipsite.hotline.cli import Source
 
     newer = write_key_files(tmp_path / "newer", keys.generate())
     inbox = tmp_path / "inbox"

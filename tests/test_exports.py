@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tipsite import exports
-from tipsite.conversation import Conversation
-from tipsite.reader import Note, Tip
-from tipsite.terminal import SAFE_UTF8, is_unsafe, safe
+from tipsite.hotline import exports
+from tipsite.hotline.conversation import Conversation
+from tipsite.hotline.reader import Note, Tip
+from tipsite.hotline.terminal import SAFE_UTF8, is_unsafe, safe
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, tip_fields
@@ -220,7 +220,7 @@ def test_json_export_keeps_danish_letters_as_themselves() -> None:
 def test_the_fast_check_only_passes_characters_the_escaping_would_leave_alone() -> None:
     # escape_json_bytes returns the bytes untouched when every byte is in SAFE_UTF8;
     # that is only right if no character made of such bytes would have been escaped.
-    from tipsite.terminal import escape_json_text
+    from tipsite.hotline.terminal import escape_json_text
 
     safe_bytes = set(SAFE_UTF8)
     passed = [chr(code) for code in range(0x110000)
@@ -234,7 +234,7 @@ def test_the_escaping_fast_paths_agree_with_is_unsafe() -> None:
     # Both regexes skip ranges of always-safe characters below SCANNED_BELOW for speed;
     # those ranges come from is_unsafe, so no unassigned or format character may slip
     # through them (above it every character is looked at one by one).
-    from tipsite.terminal import SCANNED_BELOW, escape_json_text
+    from tipsite.hotline.terminal import SCANNED_BELOW, escape_json_text
 
     text = "".join(map(chr, range(2 * SCANNED_BELOW)))
     assert [char for char in escape_json_text(text) if is_unsafe(char) and char != "\n"] == []

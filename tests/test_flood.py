@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tipsite import limits
+from tipsite.site import limits
 
 from .conftest import (
     CSRF_INPUT,

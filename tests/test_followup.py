@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tipsite import envelope, payload, receipt
-from tipsite.config import Settings
-from tipsite.replies import ReplyBox
+from tipsite.core import envelope, payload, receipt
+from tipsite.site.config import Settings
+from tipsite.site.replies import ReplyBox
 
 from .conftest import KeyFiles, LiveServer, Visitor, a_tip, csrf_token_in, open_all
 
@@ -97,8 +97,8 @@ def test_a_reply_cannot_be_opened_with_another_code(
     # Another code's key cannot open it, even filed under the same lookup id.
     other = receipt.derive("9999 8888 7777 6666 5555", salt_of(settings))
     sealed = ReplyBox(settings.replies).replies(str(doc["reply_to"]["lookup"]))  # type: ignore[index]
-    from tipsite.errors import EnvelopeError
-    from tipsite.keys import KeyPair
+    from tipsite.core.errors import EnvelopeError
+    from tipsite.core.keys import KeyPair
 
     with pytest.raises(EnvelopeError):
         envelope.open_envelope(sealed[0], [KeyPair(other.private)])
@@ -214,8 +214,8 @@ def test_each_site_makes_its_own_receipt_salt_once(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["abc", "00" * 15, "zz" * 16])
 def test_a_bad_receipt_salt_setting_stops_the_site_with_a_hint(value: str) -> None:
-    from tipsite.config import load_settings
-    from tipsite.errors import ConfigError
+    from tipsite.core.errors import ConfigError
+    from tipsite.site.config import load_settings
 
     with pytest.raises(ConfigError, match="TIPSITE_RECEIPT_SALT must be 32 hex digits"):
         load_settings({"TIPSITE_RECEIPT_SALT": value})
@@ -224,7 +224,7 @@ def test_a_bad_receipt_salt_setting_stops_the_site_with_a_hint(value: str) -> No
 def test_a_configured_receipt_salt_is_the_one_used(settings: Settings) -> None:
     from dataclasses import replace
 
-    from tipsite.app import create_app
+    from tipsite.site.app import create_app
 
     app = create_app(replace(settings, receipt_salt="ab" * 16), TESTING=True)
     assert app.config["RECEIPT_SALT"] == bytes.fromhex("ab" * 16)

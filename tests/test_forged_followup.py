@@ -17,11 +17,11 @@ from pathlib import Path
 import nacl.public
 import pytest
 
-from tipsite import envelope, keys, payload, receipt
-from tipsite.conversation import gather
-from tipsite.errors import EnvelopeError
-from tipsite.inbox import Inbox
-from tipsite.reader import OTHER_KEY, UNBOUND, Followup, Tip, read_tip
+from tipsite.core import envelope, keys, payload, receipt
+from tipsite.core.errors import EnvelopeError
+from tipsite.core.inbox import Inbox
+from tipsite.hotline.conversation import gather
+from tipsite.hotline.reader import OTHER_KEY, UNBOUND, Followup, Tip, read_tip
 
 from .conftest import KeyFiles, LiveServer
 from .test_conversation import TEST_SALT, followup, pull, site_salt, tip_pulled
@@ -141,7 +141,7 @@ def test_a_forged_tip_cannot_claim_a_real_lookup_id_or_its_follow_ups() -> None:
         payload.tip_document(tip_fields(), "da", START, real.reply_to()), "x").reply_to
     assert conversations["forged-tip"].reply_to is None  # no reply goes to its key
     assert conversations["forged-tip"].followups == []
-    from tipsite import exports, screen
+    from tipsite.hotline import exports, screen
 
     assert "SUSPICIOUS reply key" in screen.news(conversations["forged-tip"])
     assert "SUSPICIOUS" in screen.conversation_text(conversations["forged-tip"], "da")

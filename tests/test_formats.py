@@ -20,8 +20,8 @@ import nacl.pwhash
 import pytest
 from nacl.encoding import RawEncoder
 
-from tipsite import envelope, keys, payload, receipt
-from tipsite.config import ROOT
+from tipsite.core import envelope, keys, payload, receipt
+from tipsite.site.config import ROOT
 
 PAGE = ROOT / "docs" / "formats.md"
 BLOCK = re.compile(r"^```(vector|vector-file|vector-json) (\S+)\n(.*?)^```$", re.M | re.S)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
-from tipsite.envelope import HEADER_BYTES, MAGIC
-from tipsite.vocabulary import INDICATORS, translate
+from tipsite.core import keys
+from tipsite.core.envelope import HEADER_BYTES, MAGIC
+from tipsite.core.vocabulary import INDICATORS, translate
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import (

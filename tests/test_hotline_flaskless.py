@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
+from tipsite.core import keys
 
 from .conftest import PASSPHRASE
 from .test_hotline_support import deliver, hotline, staff_env
@@ -64,7 +64,7 @@ def test_keygen_list_show_import_and_export_work_without_flask(
 def test_the_site_command_says_plainly_that_the_site_is_not_installed(
     no_flask_env: dict[str, str]
 ) -> None:
-    result = subprocess.run([sys.executable, "-m", "tipsite.cli", "check"], env=no_flask_env,
+    result = subprocess.run([sys.executable, "-m", "tipsite.site.cli", "check"], env=no_flask_env,
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "the web site is not installed here" in result.stderr

@@ -13,8 +13,8 @@ from typing import Any
 
 import nacl.public
 
-from tipsite import envelope, payload
-from tipsite.inbox import Inbox
+from tipsite.core import envelope, payload
+from tipsite.core.inbox import Inbox
 
 HOTLINE = Path(sys.executable).parent / "hotline"
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

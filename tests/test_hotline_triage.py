@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
+from tipsite.core import keys
 
 from .conftest import PASSPHRASE, KeyFiles
 from .test_hotline_support import deliver, hotline, staff_env

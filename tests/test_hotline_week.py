@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
-from tipsite.store import Store
+from tipsite.core import keys
+from tipsite.hotline.store import Store
 
 from .conftest import PASSPHRASE, STAFF_TOKEN, KeyFiles, LiveServer
 from .support.hotline_terminal import at_terminal, deliver_with_code, seal_tip_with_code
@@ -378,7 +378,7 @@ def test_ctrl_c_and_a_failing_editor_leave_no_draft(
 def test_what_reply_says_it_sent_reads_right_for_every_count(
     stored: int, already: int, phrase: str
 ) -> None:
-    from tipsite.hotline import sent_phrase
+    from tipsite.hotline.cli import sent_phrase
 
     assert sent_phrase(stored, already) == phrase
 

@@ -14,7 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
-from tipsite.config import LANGUAGES, ROOT
+from tipsite.site.config import LANGUAGES, ROOT
 
 TRANSLATIONS = ROOT / "tipsite" / "translations"
 PAGES = ("", "thanks", "privacy", "signs", "key", "accessibility", "followup")

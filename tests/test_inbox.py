@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.errors import InboxError
-from tipsite.inbox import Inbox, start_of_day
+from tipsite.core.errors import InboxError
+from tipsite.core.inbox import Inbox, start_of_day
 
 
 @pytest.fixture

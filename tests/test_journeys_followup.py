@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tipsite import envelope, payload, receipt
-from tipsite.replies import ReplyBox
+from tipsite.core import envelope, payload, receipt
+from tipsite.site.replies import ReplyBox
 
 from .conftest import KeyFiles, LiveServer, open_all, start_gunicorn, stop_gunicorn
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tipsite import keys
-from tipsite.config import load_settings
+from tipsite.core import keys
+from tipsite.site.config import load_settings
 
 from .conftest import LiveServer, envelopes_in, open_all
 from .test_followup import staff_reply

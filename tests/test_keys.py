@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from tipsite import keys
-from tipsite.errors import KeyFileError, WrongPassphrase
+from tipsite.core import keys
+from tipsite.core.errors import KeyFileError, WrongPassphrase
 
 from .conftest import PASSPHRASE, KeyFiles
 
@@ -109,7 +109,7 @@ def test_the_key_page_shows_the_key_in_use_now_after_a_swap(
 @pytest.mark.parametrize("weak", ["a", "development", "Sommer2024!", "password password",
                                   "hotline1234"])
 def test_weak_passphrases_are_judged_weak_with_a_reason_and_a_suggestion(weak: str) -> None:
-    from tipsite.passphrase import judge
+    from tipsite.hotline.passphrase import judge
 
     weakness = judge(weak, ["hotline"])
     assert weakness is not None
@@ -119,7 +119,7 @@ def test_weak_passphrases_are_judged_weak_with_a_reason_and_a_suggestion(weak: s
 
 @pytest.mark.parametrize("strong", [PASSPHRASE, "kalkun vindue snegl paraply fyrtårn"])
 def test_long_random_word_passphrases_pass(strong: str) -> None:
-    from tipsite.passphrase import judge
+    from tipsite.hotline.passphrase import judge
 
     assert judge(strong) is None
 
@@ -128,7 +128,7 @@ def test_keygen_and_passwd_refuse_a_weak_passphrase(tmp_path: Path, key_files: K
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from tipsite.hotline import cli
+    from tipsite.hotline.cli import cli
 
     monkeypatch.setenv("HOTLINE_STORE", str(tmp_path / "store"))
     runner = CliRunner()

@@ -12,8 +12,9 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from tipsite import exports, vocabulary
-from tipsite.config import LANGUAGES
+from tipsite.core import vocabulary
+from tipsite.hotline import exports
+from tipsite.site.config import LANGUAGES
 
 OWN_NAMES = {"da": "Dansk", "en": "English", "pl": "Polski", "ro": "Română",
              "uk": "Українська", "lt": "Lietuvių", "bg": "Български"}
@@ -109,8 +110,8 @@ def test_the_labels_for_staff_come_in_every_language_from_one_read_catalog() -> 
 
 
 def test_every_export_says_which_language_the_tip_came_from() -> None:
-    from tipsite.conversation import Conversation
-    from tipsite.reader import Tip
+    from tipsite.hotline.conversation import Conversation
+    from tipsite.hotline.reader import Tip
 
     from .test_hotline_support import tip_fields
 

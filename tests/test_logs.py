@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.gunicornlog import REDACTED, AddressScrubber, escape_controls, scrub
+from tipsite.site.gunicornlog import REDACTED, AddressScrubber, escape_controls, scrub
 
 from .conftest import LiveServer, Visitor, a_tip, envelopes_in, start_gunicorn, stop_gunicorn
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.config import ROOT
+from tipsite.site.config import ROOT
 
 from .conftest import LiveServer, Visitor, a_tip, csrf_token_in, start_gunicorn, stop_gunicorn
 from .support.hotline_terminal import at_terminal

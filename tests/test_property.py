@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tipsite import envelope, keys, payload
-from tipsite.sanitise import clean_text
+from tipsite.core import envelope, keys, payload
+from tipsite.core.sanitise import clean_text
 
 from .conftest import LiveServer, Visitor, csrf_token_in, envelopes_in
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import keys
+from tipsite.core import keys
 
 from .conftest import (
     STAFF_TOKEN,

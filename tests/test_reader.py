@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from tipsite import exports, payload, reader
-from tipsite.conversation import Conversation
+from tipsite.core import payload
+from tipsite.hotline import exports, reader
+from tipsite.hotline.conversation import Conversation
 
 NAME = "0" * 32
 SITE_FIELDS: dict[str, Any] = {

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.inbox import list_quietly
+from tipsite.core.inbox import list_quietly
 
 from .conftest import (
     LiveServer,
@@ -224,7 +224,7 @@ def test_a_tipster_whose_form_outlived_the_token_memory_sends_again_and_loses_no
 
 
 def test_disk_records_are_once_only_forgettable_and_expire_by_day(tmp_path: Path) -> None:
-    from tipsite.replay import TOKEN_DAYS, DiskTokens, today
+    from tipsite.site.replay import TOKEN_DAYS, DiskTokens, today
 
     store = DiskTokens(tmp_path / "used-tokens")
     (tmp_path / "used-tokens").mkdir()

@@ -11,12 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tipsite import envelope, payload, receipt
-from tipsite.app import create_app
-from tipsite.config import load_settings
-from tipsite.errors import PullError
-from tipsite.pull import StaffClient
-from tipsite.replies import MAX_REPLY_BYTES, ReplyBox
+from tipsite.core import envelope, payload, receipt
+from tipsite.core.errors import PullError
+from tipsite.hotline.pull import StaffClient
+from tipsite.site.app import create_app
+from tipsite.site.config import load_settings
+from tipsite.site.replies import MAX_REPLY_BYTES, ReplyBox
 
 from .conftest import STAFF_TOKEN, LiveServer
 

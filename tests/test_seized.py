@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite import envelope, payload, receipt
-from tipsite.inbox import list_quietly, read_quietly, start_of_day
+from tipsite.core import envelope, payload, receipt
+from tipsite.core.inbox import list_quietly, read_quietly, start_of_day
 
 from .conftest import (
     KeyFiles,

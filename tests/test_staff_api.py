@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tipsite.app import create_app
-from tipsite.config import load_settings
+from tipsite.site.app import create_app
+from tipsite.site.config import load_settings
 
 from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
 from .test_hotline_support import deliver

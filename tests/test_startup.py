@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.app import create_app
-from tipsite.config import load_settings
-from tipsite.errors import ConfigError
+from tipsite.core.errors import ConfigError
+from tipsite.site.app import create_app
+from tipsite.site.config import load_settings
 
 from .conftest import VENV_BIN, KeyFiles, free_port
 

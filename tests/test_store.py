@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.keys import KeyPair
-from tipsite.store import Store, StoreError
+from tipsite.core.keys import KeyPair
+from tipsite.hotline.store import Store, StoreError
 
 from .test_hotline_support import seal_tip
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tipsite.config import Settings
+from tipsite.site.config import Settings
 
 from .conftest import KeyFiles, a_tip, csrf_token_in, envelopes_in, open_all
 

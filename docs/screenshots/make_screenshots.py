@@ -24,8 +24,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tipsite import keys  # noqa: E402  (the checkout, not an installed copy)
-from tipsite.config import LANGUAGES  # noqa: E402
+from tipsite.core import keys  # noqa: E402  (the checkout, not an installed copy)
+from tipsite.site.config import LANGUAGES  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

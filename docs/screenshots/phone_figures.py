@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 from make_screenshots import CHROMIUM, CHROMIUM_ARGS, start_site  # noqa: E402
 
 sys.path.insert(0, str(HERE.parent.parent))
-from tipsite.config import LANGUAGES  # noqa: E402
+from tipsite.site.config import LANGUAGES  # noqa: E402
 
 WIDTH, HEIGHT = 360, 740
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tipsite.config import ROOT
+from tipsite.site.config import ROOT
 
 from ..conftest import VENV_BIN, Visitor
 
@@ -223,11 +223,11 @@ class LogRelay:
 
 
 def start_log_relay(folder: Path) -> LogRelay:
-    """tipsite.nginxlog, as deploy/tipsite-nginx-log.service runs it."""
+    """tipsite.site.nginxlog, as deploy/tipsite-nginx-log.service runs it."""
     sock, output = folder / "nginx-log.sock", folder / "nginx-errors.log"
     with output.open("ab") as out:
-        process = subprocess.Popen([str(VENV_BIN / "python"), "-m", "tipsite.nginxlog", str(sock)],
-                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        relay = [str(VENV_BIN / "python"), "-m", "tipsite.site.nginxlog", str(sock)]
+        process = subprocess.Popen(relay, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
     while not sock.exists():
         assert process.poll() is None and time.monotonic() < deadline, "relay did not start"

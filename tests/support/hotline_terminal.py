@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nacl.public
 
-from tipsite import envelope, payload, receipt
-from tipsite.inbox import Inbox
+from tipsite.core import envelope, payload, receipt
+from tipsite.core.inbox import Inbox
 
 from ..test_hotline_support import HOTLINE, START, tip_fields
 

@@ -1,0 +1,11 @@
+"""The core: what the site and the staff tool share. Imports neither Flask nor click.
+
+- ``errors``       one exception hierarchy for everything below
+- ``keys``         key files, fingerprints and key ids
+- ``envelope``     the sealed envelope format (padding, SealedBox, version, key id)
+- ``payload``      the documents inside envelopes: tips, follow-ups, replies
+- ``vocabulary``   kinds of place, signs (indicators) and relations, with stable ids
+- ``inbox``        the Maildir-style spool the site writes and the staff read
+- ``sanitise``     typed text to plain text (bleach)
+- ``receipt``      receipt codes: lookup id and reply key derived with Argon2id
+"""

@@ -1,0 +1,18 @@
+"""The public web site (Flask). Holds the centre's public key only; never imports the staff tool.
+
+- ``config``       TIPSITE_* settings, checked at start-up
+- ``app``          the application factory and start-up refusals
+- ``lang``         the language in the URL
+- ``web``          the tip form, the pages, error pages
+- ``followup``     the tipster's follow-up pages (receipt code, replies, more details)
+- ``forms``        the form definitions (field names are a contract)
+- ``headers``      privacy and safety headers on every response
+- ``limits``       rate limits on keyed, rotating hashes of the address
+- ``replay``       one form token, one tip, across workers
+- ``replies``      the server's box of replies sealed to tipsters' reply keys
+- ``staff_api``    the staff API (off unless configured)
+- ``cli``          ``tipsite dev`` and ``tipsite check`` for operators
+- ``audit``        the checks behind ``tipsite check``
+- ``gunicornlog``  gunicorn logging without client addresses
+- ``nginxlog``     nginx's error log without client addresses (a syslog relay)
+"""

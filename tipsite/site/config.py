@@ -1,0 +1,164 @@
+"""The site's configuration: defaults in code, overridden by ``TIPSITE_*`` variables.
+
+Everything is read and checked once, at start-up; a bad value stops the site
+with a message that says what to do (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tipsite.core.errors import ConfigError
+from tipsite.core.inbox import made_once
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: keys/, templates/, static/
+# The first is the default for pages without a language; `/` falls back to English.
+# Adding one: docs/translating.md.
+LANGUAGES = ("da", "en", "pl", "ro", "uk", "lt", "bg")
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Checked configuration of one site process."""
+
+    public_key: Path
+    inbox: Path
+    instance: Path
+    replies: Path
+    secret_key: str = ""
+    accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
+    # Per client (a keyed hash of the address): every post counts, junk included.
+    ratelimits: str = "5 per minute;30 per hour"
+    # Everyone together, counting only tips and messages that would be stored. One
+    # accepted tip costs ~0.025 CPU-s (bench/tip_cost.py): 1,200 a minute is half a
+    # core. No hourly window: a burst must not close the form for an hour.
+    ratelimit_global: str = "1200 per minute"
+    ratelimit_enabled: bool = True
+    ratelimit_storage: str = "memory://"
+    proxies: int = 0  # trusted reverse proxies in front; 0: ignore X-Forwarded-*
+    onion_address: str = ""  # e.g. "abc…xyz.onion": advertised in Onion-Location
+    staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
+    reply_days: int = 90  # replies are deleted this many days after they arrive
+    receipt_salt: str = ""  # 32 hex digits shared by every node; empty: instance/receipt_salt
+
+    def __repr__(self) -> str:  # the secret key never reaches a log
+        return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``TIPSITE_*`` settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    instance = _path(env, "TIPSITE_INSTANCE", ROOT / "instance")
+    return Settings(
+        public_key=_path(env, "TIPSITE_PUBLIC_KEY", ROOT / "keys" / "centre.pub"),
+        inbox=_path(env, "TIPSITE_INBOX", instance / "inbox"),
+        instance=instance,
+        replies=_path(env, "TIPSITE_REPLIES", instance / "replies"),
+        secret_key=env.get("TIPSITE_SECRET_KEY", ""),
+        accessibility_url=env.get("TIPSITE_ACCESSIBILITY_URL", "").strip(),
+        ratelimits=_limits(env, "TIPSITE_RATELIMITS", Settings.ratelimits),
+        ratelimit_global=_limits(env, "TIPSITE_RATELIMIT_GLOBAL", Settings.ratelimit_global),
+        ratelimit_enabled=_flag(env, "TIPSITE_RATELIMIT_ENABLED", True),
+        ratelimit_storage=_storage(env.get("TIPSITE_RATELIMIT_STORAGE", "").strip()),
+        proxies=_count(env, "TIPSITE_PROXIES"),
+        onion_address=_onion(env.get("TIPSITE_ONION_ADDRESS", "").strip()),
+        staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
+        reply_days=_days(env, "TIPSITE_REPLY_DAYS", 90),
+        receipt_salt=_receipt_salt(env.get("TIPSITE_RECEIPT_SALT", "").strip()),
+    )
+
+
+def _receipt_salt(value: str) -> str:
+    if value:
+        from tipsite.core.receipt import parse_salt  # checked at start, like every setting
+
+        parse_salt(value)
+    return value.lower()
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip() or str(default)
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise ConfigError(f"{name}={value!r}: give a number of days from 1 to 3650")
+    return int(value)
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r}: use 1 or 0")
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    value = env.get(name, "").strip() or "0"
+    if not value.isdigit() or int(value) > 5:
+        raise ConfigError(f"{name}={value!r}: give the number of trusted proxies, 0 to 5")
+    return int(value)
+
+
+def _limits(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    from limits import parse_many  # Flask-Limiter's own notation, checked at start
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={value!r} is not a rate limit; write e.g. '5 per minute;30 per hour'"
+        ) from None
+    return value
+
+
+def _storage(value: str) -> str:
+    if not value:
+        return "memory://"
+    if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ConfigError(
+            f"TIPSITE_RATELIMIT_STORAGE={value!r}: use memory:// or redis://host:port"
+        )
+    return value
+
+
+def _onion(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
+        raise ConfigError(
+            f"TIPSITE_ONION_ADDRESS={value!r}: give the v3 onion host name (56 letters + .onion)"
+        )
+    return value
+
+
+def _sha256(value: str) -> str:
+    if value and not re.fullmatch(r"[0-9a-f]{64}", value.lower()):
+        raise ConfigError("TIPSITE_STAFF_TOKEN_SHA256 must be 64 hex digits (sha256sum)")
+    return value.lower()
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The secret key kept in the instance folder, made once and shared by all workers."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        key = made_once(path, secrets.token_hex(32)).strip()  # read once, before workers fork
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the secret key in {path}: {exc.strerror}. "
+            "Set TIPSITE_SECRET_KEY or make the instance folder writable."
+        ) from None
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds a secret key that is too short; delete the file")
+    return key
