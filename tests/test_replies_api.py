@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 
 from tipsite.core import envelope, payload, receipt
 from tipsite.core.errors import PullError
+from tipsite.core.protocol import MAX_REPLY_BYTES
 from tipsite.hotline.pull import StaffClient
 from tipsite.site.app import create_app
 from tipsite.site.config import load_settings
-from tipsite.site.replies import MAX_REPLY_BYTES, ReplyBox
+from tipsite.site.replies import ReplyBox
 
 from .conftest import STAFF_TOKEN, LiveServer
 

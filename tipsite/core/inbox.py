@@ -21,29 +21,23 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tipsite.core.durable import (
+    FOLDER_MODE,
+    fsync_folder,
+    move_into,
+    write_durably,
+)
 from tipsite.core.errors import InboxError
 
 NAME_PATTERN = re.compile(r"[0-9a-f]{32}")
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 
 
 def is_envelope_name(name: str) -> bool:
     """True if ``name`` could be an inbox file name (guards paths built from input)."""
     return NAME_PATTERN.fullmatch(name) is not None
-
-
-def fsync_folder(path: Path) -> None:
-    """Make a rename or unlink in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _NOATIME = getattr(os, "O_NOATIME", 0)  # Linux: reading leaves the access time alone
@@ -87,40 +81,6 @@ def hide_times(*paths: Path) -> None:
     for path in paths:
         with contextlib.suppress(OSError):
             os.utime(path, (midnight, midnight))
-
-
-def write_durably(path: Path, data: bytes, mtime: float | None = None) -> None:
-    """Write ``data`` to a new file ``path`` and fsync it (the caller renames it)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if mtime is not None:
-        os.utime(path, (mtime, mtime))
-
-
-def made_once(path: Path, text: str) -> str:
-    """The text of ``path``, writing ``text`` there first if the file does not exist yet.
-
-    For values a site makes once and every worker must share (the secret key, the
-    receipt salt): the text is written aside, fsynced, then linked into place; the
-    link fails if another worker won the race, so everyone reads the same whole file.
-    """
-    path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    if not path.exists():
-        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        write_durably(draft, text.encode("utf-8"))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text(encoding="utf-8")
 
 
 def start_of_day(now: datetime | None = None) -> float:
@@ -172,8 +132,7 @@ class Inbox:
         temp = self.tmp / name
         try:
             write_durably(temp, envelope, mtime=start_of_day())
-            os.rename(temp, self.new / name)
-            fsync_folder(self.new)
+            move_into(temp, self.new / name)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise InboxError(f"could not store the envelope: {exc.strerror}") from None
@@ -206,8 +165,3 @@ class Inbox:
         fsync_folder(self.new)
         hide_times(self.new)  # the folder would show the moment of the pull
         return True
-
-    def envelopes(self) -> Iterator[tuple[str, bytes]]:
-        """Every waiting envelope as ``(name, bytes)``."""
-        for name in self.names():
-            yield name, self.read(name)

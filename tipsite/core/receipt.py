@@ -33,8 +33,8 @@ from pathlib import Path
 import nacl.public
 import nacl.pwhash
 
+from tipsite.core.durable import made_once
 from tipsite.core.errors import ConfigError
-from tipsite.core.inbox import made_once
 
 DERIVATION = "receipt-v2"  # named inside every sealed tip, so a later change can keep old codes
 CODE_DIGITS = 20

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from tipsite.core import keys, payload
+from tipsite.core.durable import replace_durably
 from tipsite.core.envelope import envelope_key_id, key_ids, seal
 from tipsite.core.errors import EnvelopeError, PullError, TipsiteError, WrongPassphrase
-from tipsite.core.inbox import Inbox, fsync_folder, write_durably
+from tipsite.core.inbox import Inbox
 from tipsite.core.vocabulary import SETTING_IDS
 from tipsite.hotline import agent as key_agent
 from tipsite.hotline import editor, exports, prompt, reader, screen, shortid
@@ -1039,13 +1040,9 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def write_export(out: Path, data: bytes) -> None:
     """Write ``data`` to ``out`` whole or not at all, readable by the owner only."""
-    temp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
     try:
-        write_durably(temp, data)  # 0600: an export holds opened tips
-        os.replace(temp, out)
-        fsync_folder(out.parent.resolve())
+        replace_durably(out.resolve(), data)  # 0600: an export holds opened tips
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise Problem(f"cannot write {out}: {exc.strerror}") from None
 
 

@@ -14,7 +14,6 @@ Key files given with ``--key FILE`` join the keyring's keys for one command.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from pathlib import Path
 import nacl.public
 
 from tipsite.core import keys
+from tipsite.core.durable import fsync_folder, replace_durably
 from tipsite.core.errors import KeyFileError
-from tipsite.core.inbox import fsync_folder
 from tipsite.hotline.private import check_private, make_private_folder
 
 
@@ -111,8 +110,4 @@ def find(entries: Iterable[KeyEntry], wanted: str) -> KeyEntry:
 
 def replace_text(path: Path, text: str) -> None:
     """Replace the key file ``path`` with ``text`` atomically (temp, fsync, rename)."""
-    draft = path.with_name(f".{path.name}.new")
-    draft.unlink(missing_ok=True)  # a leftover of an interrupted earlier change
-    keys.write_new_file(draft, text, 0o600)
-    os.replace(draft, path)
-    fsync_folder(path.parent)
+    replace_durably(path, text.encode("utf-8"))

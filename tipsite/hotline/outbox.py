@@ -19,11 +19,11 @@ import nacl.public
 from tipsite.core import payload
 from tipsite.core.envelope import seal
 from tipsite.core.errors import ReplyError
+from tipsite.core.protocol import MAX_REPLY_BYTES
 from tipsite.core.receipt import reply_public_key
 from tipsite.hotline.pull import StaffClient
 from tipsite.hotline.reader import ReplyTo
 from tipsite.hotline.store import SealedReply, Store
-from tipsite.site.replies import MAX_REPLY_BYTES
 
 COMMENT = "#"  # lines of the editor's template that are dropped, as git does
 

@@ -24,9 +24,16 @@ from typing import Any
 from tipsite.core.envelope import envelope_key_id
 from tipsite.core.errors import EnvelopeError, PullError
 from tipsite.core.inbox import is_envelope_name
+from tipsite.core.protocol import (
+    API_PREFIX,
+    ENVELOPES_PATH,
+    KEY_PATH,
+    REPLIES_PATH,
+    envelope_path,
+    reply_path,
+)
 from tipsite.hotline.store import Store
 
-API = "/staff/v1"  # the staff API's path on the site (staff_api.py)
 TIMEOUT = 60  # seconds per request; a slow Tor circuit still gets through
 USER_AGENT = "tipsite-hotline/1"
 
@@ -78,7 +85,7 @@ class StaffClient:
     def _send(self, method: str, path: str, data: bytes | None = None, auth: bool = True
               ) -> tuple[int, bytes]:
         request = urllib.request.Request(  # noqa: S310 - check_url allowed only http(s)
-            self.base + API + path, data=data, method=method)
+            self.base + API_PREFIX + path, data=data, method=method)
         request.add_header("User-Agent", USER_AGENT)
         if data is not None:
             request.add_header("Content-Type", "application/octet-stream")
@@ -98,30 +105,30 @@ class StaffClient:
 
     def fingerprint(self) -> str:
         """The fingerprint of the key the site seals tips to, as the site publishes it."""
-        return str(self._json("GET", "/key", auth=False).get("fingerprint", ""))
+        return str(self._json("GET", KEY_PATH, auth=False).get("fingerprint", ""))
 
     def names(self) -> list[str]:
         """Names of the envelopes waiting on the server."""
-        names = self._json("GET", "/envelopes").get("envelopes")
+        names = self._json("GET", ENVELOPES_PATH).get("envelopes")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise PullError("the site's list of envelopes is malformed")
         return names
 
     def fetch(self, name: str) -> bytes:
         """The bytes of envelope ``name``."""
-        return self._call("GET", f"/envelopes/{name}")
+        return self._call("GET", envelope_path(name))
 
     def delete(self, name: str) -> None:
         """Delete envelope ``name`` on the server (already gone is fine)."""
         try:
-            self._call("DELETE", f"/envelopes/{name}")
+            self._call("DELETE", envelope_path(name))
         except PullError as exc:
             if exc.status != 404:  # gone already: an earlier, interrupted pull did it
                 raise
 
     def put_reply(self, lookup: str, name: str, envelope: bytes) -> bool:
         """Upload a reply envelope; True if the site stored it now, False if it had it."""
-        status, _ = self._send("PUT", f"/replies/{lookup}/{name}", envelope)
+        status, _ = self._send("PUT", reply_path(lookup, name), envelope)
         return status == 201
 
     def _json(self, method: str, path: str, auth: bool = True) -> dict[str, Any]:
@@ -142,7 +149,7 @@ def _http_error(code: int, method: str, path: str) -> PullError:
 
 def _describe(code: int, method: str, path: str) -> PullError:
     # A reply's path holds a lookup id: never on the staff's screen or in their logs.
-    shown = API + ("/replies/…" if path.startswith("/replies/") else path)
+    shown = API_PREFIX + (f"{REPLIES_PATH}/…" if path.startswith(REPLIES_PATH) else path)
     if code == 401:
         return PullError("the site refused the staff token (401)",
                          "check --token-file or HOTLINE_TOKEN against the site's "
@@ -150,10 +157,10 @@ def _describe(code: int, method: str, path: str) -> PullError:
     if code == 429:
         return PullError("the site is refusing for a while after failed logins (429)",
                          "wait a minute, then try again with the right token")
-    if code == 404 and path in ("/key", "/envelopes"):
+    if code == 404 and path in (KEY_PATH, ENVELOPES_PATH):
         return PullError("the site has no staff API (404)",
                          "the operator turns it on with TIPSITE_STAFF_TOKEN_SHA256")
-    if code == 404 and path.startswith("/replies/"):
+    if code == 404 and path.startswith(REPLIES_PATH):
         return PullError("the site does not take replies (404)",
                          "the site may run an older version; ask its operator to update it")
     if code == 413:

@@ -34,8 +34,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tipsite.core.durable import fsync_folder, move_into, write_durably
 from tipsite.core.errors import StoreError
-from tipsite.core.inbox import fsync_folder, is_envelope_name, write_durably
+from tipsite.core.inbox import is_envelope_name
 from tipsite.hotline.keyring import Keyring
 from tipsite.hotline.private import check_private, make_private_folder
 
@@ -234,8 +235,7 @@ class Store:
         temp = self.tmp / name
         try:
             write_durably(temp, envelope)
-            os.rename(temp, target)
-            fsync_folder(self.tips)
+            move_into(temp, target)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise StoreError(f"could not store envelope {name}: {exc.strerror}") from None

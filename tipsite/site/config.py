@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tipsite.core.durable import made_once
 from tipsite.core.errors import ConfigError
-from tipsite.core.inbox import made_once
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: keys/, templates/, static/
 # The first is the default for pages without a language; `/` falls back to English.

@@ -36,14 +36,8 @@ from flask import Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from tipsite.core.inbox import (
-    FILE_MODE,
-    FOLDER_MODE,
-    fsync_folder,
-    hide_times,
-    list_quietly,
-    read_quietly,
-)
+from tipsite.core.durable import FILE_MODE, FOLDER_MODE, fsync_folder
+from tipsite.core.inbox import hide_times, list_quietly, read_quietly
 
 log = logging.getLogger(__name__)
 DAY = 24 * 3600

@@ -18,25 +18,21 @@ Replies older than ``TIPSITE_REPLY_DAYS`` (default 90) are deleted by
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 
+from tipsite.core.durable import FOLDER_MODE, fsync_folder, move_into, write_durably
 from tipsite.core.errors import InboxError
 from tipsite.core.inbox import (
-    FOLDER_MODE,
-    fsync_folder,
     hide_times,
     is_envelope_name,
     list_quietly,
     read_quietly,
     start_of_day,
-    write_durably,
 )
 from tipsite.core.receipt import is_lookup
 
 DAY = 24 * 3600
-MAX_REPLY_BYTES = 64 * 1024  # the largest reply envelope the staff API accepts
 
 
 class ReplyBox:
@@ -73,8 +69,7 @@ class ReplyBox:
         try:
             folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
             write_durably(temp, envelope, mtime=start_of_day())
-            os.rename(temp, folder / name)
-            fsync_folder(folder)
+            move_into(temp, folder / name)
             fsync_folder(self.path)
         except OSError as exc:
             temp.unlink(missing_ok=True)

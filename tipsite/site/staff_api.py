@@ -42,12 +42,18 @@ from tipsite.core.envelope import envelope_key_id
 from tipsite.core.errors import EnvelopeError, InboxError, KeyFileError
 from tipsite.core.inbox import Inbox, is_envelope_name
 from tipsite.core.keys import fingerprint, load_public_key
+from tipsite.core.protocol import (
+    API_PREFIX,
+    ENVELOPES_PATH,
+    KEY_PATH,
+    MAX_REPLY_BYTES,
+    envelope_path,
+    reply_path,
+)
 from tipsite.core.receipt import is_lookup
 from tipsite.site import limits
 from tipsite.site.config import Settings
-from tipsite.site.replies import MAX_REPLY_BYTES, ReplyBox
-
-API_PREFIX = "/staff/v1"
+from tipsite.site.replies import ReplyBox
 
 staff = Blueprint("staff_api", __name__, url_prefix=API_PREFIX)
 
@@ -122,7 +128,7 @@ def no_store(response: Response) -> Response:
     return response
 
 
-@staff.get("/key")
+@staff.get(KEY_PATH)
 def key() -> Response:
     """The fingerprint of the key tips are sealed to, for ``hotline pull`` to compare.
 
@@ -137,7 +143,7 @@ def key() -> Response:
         return response
 
 
-@staff.get("/envelopes")
+@staff.get(ENVELOPES_PATH)
 @requires_token
 def envelopes() -> Response:
     """Names of the envelopes waiting in the inbox."""
@@ -148,7 +154,7 @@ def envelopes() -> Response:
     return jsonify(envelopes=names)
 
 
-@staff.get("/envelopes/<name>")
+@staff.get(envelope_path("<name>"))
 @requires_token
 def fetch(name: str) -> Response:
     """The bytes of one envelope, still sealed."""
@@ -161,7 +167,7 @@ def fetch(name: str) -> Response:
     return Response(data, mimetype="application/octet-stream")
 
 
-@staff.delete("/envelopes/<name>")
+@staff.delete(envelope_path("<name>"))
 @requires_token
 def delete(name: str) -> Response:
     """Delete one envelope, durably, after the staff stored it."""
@@ -178,7 +184,7 @@ def _reply_body() -> bytes | None:
     return data if len(data) <= MAX_REPLY_BYTES else None
 
 
-@staff.put("/replies/<lookup>/<name>")
+@staff.put(reply_path("<lookup>", "<name>"))
 @requires_token
 def put_reply(lookup: str, name: str) -> Response:
     """Store a reply for the tipster whose code gives ``lookup``; a retried NAME stores once."""

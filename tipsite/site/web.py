@@ -27,6 +27,7 @@ from tipsite.core import envelope, payload
 from tipsite.core.errors import InboxError, KeyFileError
 from tipsite.core.inbox import Inbox
 from tipsite.core.keys import fingerprint, load_public_key
+from tipsite.core.protocol import API_PREFIX
 from tipsite.core.receipt import derive, grouped, new_code, normalise
 from tipsite.core.sanitise import clean_text
 from tipsite.core.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
@@ -244,7 +245,7 @@ def choose_language() -> Response:
 
 def error_page(exc: HTTPException) -> Any:
     """Every HTTP error as a page in the reader's language, never a traceback."""
-    if request.path.startswith(staff_api.API_PREFIX + "/") and staff_api.enabled():
+    if request.path.startswith(API_PREFIX + "/") and staff_api.enabled():
         return staff_api.json_error(exc)  # the staff tool reads JSON, whatever went wrong
     if "lang" not in g:
         first = request.path.strip("/").split("/", 1)[0]
