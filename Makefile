@@ -38,10 +38,12 @@ install: $(VENV)/.test
 run: $(VENV)/.site
 	$(BIN)/tipsite dev
 
-## Install what the tests need (Debian packages too), then lint, type-check and run every test.
+## Install what the tests need (Debian packages too), then lint, type-check, check the
+## import rules of the layout (pyproject [tool.importlinter]) and run every test.
 test: system-packages $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 ## The Debian programs the tests run: installed here when root with apt-get, or a stop
