@@ -19,7 +19,8 @@ MIN_SCORE = 4  # zxcvbn's scale is 0-4; 4 means an estimated 10^10 guesses or mo
 MIN_GUESSES_LOG10 = 10
 SUGGESTION = ("use five or more random words, e.g. picked with dice from a word list "
               "('kalkun vindue snegl paraply fyrtårn'), and keep it in the team's safe")
-_CHECKED_CHARACTERS = 100  # zxcvbn's time grows with length; a longer phrase is judged by its start
+# zxcvbn refuses longer input (ValueError); a longer phrase is judged by its start.
+_CHECKED_CHARACTERS = 72
 
 
 @dataclass(frozen=True)
