@@ -175,13 +175,17 @@ def _key_line(path: Path) -> list[str]:
         raise KeyFileError(f"no key file at {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc}") from None
+    return _key_line_of(text, path)
+
+
+def _key_line_of(text: str, origin: Path | str) -> list[str]:
     for line in text.splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             return line.split()
-    raise KeyFileError(f"{path} holds no key")
+    raise KeyFileError(f"{origin} holds no key")
 
 
-def _b64(text: str, path: Path) -> bytes:
+def _b64(text: str, path: Path | str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -218,7 +222,15 @@ def read_private_key_public_part(path: Path) -> nacl.public.PublicKey:
 
 def load_private_key(path: Path, passphrase: str) -> KeyPair:
     """Unlock a ``centre.key`` file with ``passphrase``."""
-    fields = _private_fields(path)
+    return _unlock(_private_fields(path), passphrase, path)
+
+
+def unlock_private_text(text: str, passphrase: str, origin: str) -> KeyPair:
+    """Unlock the text of a ``centre.key`` file kept elsewhere than a file (``origin`` names it)."""
+    return _unlock(_check_private_fields(_key_line_of(text, origin), origin), passphrase, origin)
+
+
+def _unlock(fields: list[str], passphrase: str, path: Path | str) -> KeyPair:
     public = _public_from_b64(fields[1], path)
     try:
         opslimit, memlimit = int(fields[3]), int(fields[4])
@@ -247,7 +259,10 @@ def read_fingerprint(path: Path) -> str:
 
 
 def _private_fields(path: Path) -> list[str]:
-    fields = _key_line(path)
+    return _check_private_fields(_key_line(path), path)
+
+
+def _check_private_fields(fields: list[str], path: Path | str) -> list[str]:
     if fields[0] == PUBLIC_TAG:
         raise KeyFileError(f"{path} is a public key; tips need the private key (centre.key)")
     if fields[0] != PRIVATE_TAG or len(fields) != 7 or fields[2] != "argon2id":
@@ -255,7 +270,7 @@ def _private_fields(path: Path) -> list[str]:
     return fields
 
 
-def _public_from_b64(text: str, path: Path) -> nacl.public.PublicKey:
+def _public_from_b64(text: str, path: Path | str) -> nacl.public.PublicKey:
     raw = _b64(text, path)
     if len(raw) != nacl.public.PublicKey.SIZE:
         raise KeyFileError(f"{path} is damaged (wrong key length)")

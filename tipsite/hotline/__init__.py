@@ -16,4 +16,7 @@
 - ``agent``        the key agent: unlock once per working session (``hotline lock``)
 - ``private``      folders and files only their owner may open (store, keys, token)
 - ``passphrase``   judging the strength of staff passphrases (zxcvbn)
+- ``deskdb``       the desk's database beside the store: accounts, audit trail
+- ``accounts``     staff accounts: own passphrases that open the centre's keys
+- ``trail``        the audit trail: who did what to which tip, and when
 """
