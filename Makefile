@@ -84,11 +84,15 @@ _lock:
 	$(UV_COMPILE) requirements/lock-tool.in -o requirements/lock-tool.txt
 	@git diff --stat -- requirements/ 2>/dev/null || true
 
-## Extract, update and compile the translation catalogs.
+## Extract, update and compile the translation catalogs (the site's seven languages; the
+## staff desk's Danish, its English being the msgids).
 translations: $(VENV)/.site
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o tipsite/translations/messages.pot --no-location --sort-output --project=Tipsite .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o tipsite/translations/messages.pot --no-location --sort-output --project=Tipsite --ignore-dirs '.* ._ desk' .
 	$(BIN)/pybabel update -i tipsite/translations/messages.pot -d tipsite/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d tipsite/translations --statistics
+	cd tipsite/desk && ../../$(BIN)/pybabel extract -F babel.cfg -o translations/messages.pot --no-location --sort-output --project='Tipsite desk' .
+	$(BIN)/pybabel update -i tipsite/desk/translations/messages.pot -d tipsite/desk/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d tipsite/desk/translations --statistics
 
 ## Benchmarks (not part of `make test`): submission load, memory, page weight, export.
 bench: $(VENV)/.test

@@ -1,14 +1,16 @@
 """Tipsite: an anonymous tip channel that seals every tip to the centre's public key.
 
-Three parts, one subpackage each:
+Four parts, one subpackage each:
 
 - ``core``     the sealed formats and the spool both sides share; imports neither
                Flask nor click
 - ``site``     the public web site (Flask), which holds only the centre's public key
 - ``hotline``  the staff tool (click), which holds the private key and never imports
                the site
+- ``desk``     the staff desk (Flask, for staff only): the staff tool's service layer
+               in a browser, started by ``hotline desk``; never imports the site
 
-The rule is checked by import-linter in ``make test`` (``.importlinter``); each
+The rule is checked by import-linter in ``make test`` (pyproject.toml ``[tool.importlinter]``); each
 subpackage's docstring maps its modules, and tests/test_layout.py keeps those maps and
 the README's module table equal to the tree.
 

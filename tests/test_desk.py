@@ -1,0 +1,234 @@
+"""The staff desk's safety: logins, sessions, CSRF, Host, headers, hostile tips.
+
+A real desk app on a real store with real accounts (Argon2id at its interactive
+cost), driven through Flask's test client; the browser journeys are in
+test_desk_journeys.py.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tipsite.core import envelope, keys, payload
+from tipsite.core.errors import ConfigError
+from tipsite.desk import config as desk_config
+from tipsite.desk.app import create_desk
+from tipsite.desk.config import DeskConfig
+from tipsite.hotline import trail
+from tipsite.hotline.accounts import Accounts
+from tipsite.hotline.store import Store
+
+METTE = "kalkun vindue snegl paraply fyrtårn"
+JONAS = "blæksprutte cykelhjelm solsikke trappe kompas"
+HOSTILE = ('<script>window.pwned=1</script><img src=x onerror="alert(1)">'
+           '<a href="javascript:alert(1)">klik</a>\u202egnp.exe\x1b[31m')
+
+
+class Clock:
+    """A clock the test moves forward (the desk's idle lock and throttle read it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def add_tip(store: Store, centre: keys.KeyPair, **fields: object) -> str:
+    """Seal a tip to ``centre`` and put it in ``store``; its id."""
+    document = payload.tip_document(
+        {"setting": "massage_clinic", "location": "Vestergade 12, Aarhus",
+         "description": "Kvinderne sover i klinikken.", "indicators": ["A1"], **fields},
+        "da", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    name = secrets.token_hex(16)
+    store.add(name, envelope.seal(document, centre.public))
+    return name
+
+
+@pytest.fixture
+def centre() -> keys.KeyPair:
+    return keys.generate()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, centre: keys.KeyPair) -> Path:
+    path = tmp_path / "store"
+    Store(path).create()
+    accounts = Accounts(path, kdf_cost="interactive")
+    accounts.add("mette", METTE, admin=True, centre_keys=[centre])
+    accounts.add("jonas", JONAS, admin=False, centre_keys=[centre])
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def desk(store_path: Path, clock: Clock) -> Flask:
+    app = create_desk(DeskConfig(store_path, "127.0.0.1", 5100, kdf_cost="interactive"))
+    app.extensions["desk"].sessions._clock = clock
+    app.extensions["desk"].throttle._clock = clock
+    return app
+
+
+@pytest.fixture
+def client(desk: Flask) -> FlaskClient:
+    return desk.test_client()
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+LogIn = Callable[..., object]
+
+
+@pytest.fixture
+def log_in(client: FlaskClient) -> LogIn:
+    def log_in(name: str = "mette", passphrase: str = METTE, **kw: object):  # type: ignore[no-untyped-def]
+        token = csrf(client.get("/login").get_data(as_text=True))
+        return client.post("/login", data={"username": name, "passphrase": passphrase,
+                                           "csrf_token": token}, **kw)
+    return log_in
+
+
+def test_a_person_logs_in_sees_the_tip_and_logs_out(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    tip = add_tip(Store(store_path), centre)
+    assert client.get("/").headers["Location"] == "/login"
+    inbox = log_in(follow_redirects=True)
+    page = inbox.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert tip[:8] in page and "Vestergade 12, Aarhus" in page and "Massageklinik" in page
+    shown = client.get(f"/c/{tip}").get_data(as_text=True)
+    assert "Kvinderne sover i klinikken." in shown
+    logout = client.post("/logout", data={"csrf_token": csrf(shown)})
+    assert logout.status_code == 302
+    assert client.get(f"/c/{tip}").headers["Location"].startswith("/login")
+    actions = [(line.actor, line.action, line.subject) for line in trail.lines(store_path)]
+    assert actions[:3] == [("mette", "logout", ""), ("mette", "open", tip), ("mette", "login", "")]
+
+
+def test_a_wrong_passphrase_is_refused_recorded_and_slowed(
+        client: FlaskClient, log_in: LogIn, store_path: Path, clock: Clock) -> None:
+    wrong = log_in("mette", JONAS)
+    assert wrong.status_code == 401  # type: ignore[attr-defined]
+    assert "Forkert navn eller adgangssætning" in wrong.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert trail.lines(store_path)[0].action == "login-failed"
+    # Right away, even the right passphrase waits: a guesser gets no second try yet.
+    hurried = log_in("mette", METTE)
+    assert hurried.status_code == 429  # type: ignore[attr-defined]
+    clock.now += 2
+    assert log_in("mette", METTE).status_code == 302  # type: ignore[attr-defined]
+
+
+def test_the_throttle_never_locks_the_right_person_out_for_more_than_a_minute(
+        client: FlaskClient, log_in: LogIn, clock: Clock) -> None:
+    for _ in range(20):
+        clock.now += 120
+        assert log_in("mette", "guess " * 5).status_code == 401  # type: ignore[attr-defined]
+    clock.now += 61
+    assert log_in("mette", METTE).status_code == 302  # type: ignore[attr-defined]
+
+
+def test_an_unknown_name_looks_like_a_wrong_passphrase(log_in: LogIn) -> None:
+    unknown = log_in("nobody", METTE)
+    assert unknown.status_code == 401  # type: ignore[attr-defined]
+    assert "Forkert navn eller adgangssætning" in unknown.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_an_idle_desk_locks_itself_and_forgets_the_keys(
+        client: FlaskClient, log_in: LogIn, desk: Flask, clock: Clock) -> None:
+    log_in()
+    assert client.get("/").status_code == 200
+    clock.now += 15 * 60 - 1
+    assert client.get("/").status_code == 200  # use keeps it open
+    clock.now += 15 * 60 + 1
+    locked = client.get("/")
+    assert locked.headers["Location"] == "/login?locked=1"
+    assert desk.extensions["desk"].sessions._open == {}
+    assert "uden brug" in client.get("/login?locked=1").get_data(as_text=True)
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, log_in: LogIn) -> None:
+    log_in()
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still logged in
+    assert client.post("/login", data={"username": "mette", "passphrase": METTE}).status_code == 400
+
+
+def test_a_foreign_host_header_is_refused(client: FlaskClient) -> None:
+    # DNS rebinding: a web page whose name points at 127.0.0.1 talks to the desk.
+    assert client.get("/login", headers={"Host": "evil.example:5100"}).status_code == 400
+    assert client.get("/login", headers={"Host": "127.0.0.1:5100"}).status_code == 200
+    assert client.get("/login", headers={"Host": "localhost:5100"}).status_code == 200
+
+
+def test_pages_carry_a_strict_policy_and_are_never_cached(client: FlaskClient,
+                                                           log_in: LogIn) -> None:
+    log_in()
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+    assert "script-src" not in policy  # no script at all
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = client.get_cookie("desk")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_a_hostile_tip_is_shown_as_text(client: FlaskClient, log_in: LogIn, store_path: Path,
+                                       centre: keys.KeyPair) -> None:
+    tip = add_tip(Store(store_path), centre, location=HOSTILE, description=HOSTILE)
+    log_in()
+    for page in (client.get("/"), client.get(f"/c/{tip}")):
+        html = page.get_data(as_text=True)
+        assert "<script>window.pwned" not in html and "<img src=x" not in html
+        assert 'href="javascript:' not in html
+        assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+
+
+def test_a_session_id_planted_before_login_is_replaced(client: FlaskClient,
+                                                       log_in: LogIn) -> None:
+    client.get("/login")
+    before = client.get_cookie("desk")
+    log_in()
+    after = client.get_cookie("desk")
+    assert before is not None and after is not None and before.value != after.value
+
+
+def test_a_desk_on_the_network_needs_tls_and_an_account(tmp_path: Path) -> None:
+    open_net = DeskConfig(tmp_path, "192.0.2.10", 5100)
+    with pytest.raises(ConfigError, match="without TLS"):
+        desk_config.check(open_net, accounts=1)
+    with pytest.raises(ConfigError, match="hotline user add"):
+        desk_config.check(DeskConfig(tmp_path, "127.0.0.1", 5100), accounts=0)
+    cert, key = tmp_path / "desk.crt", tmp_path / "desk.key"
+    cert.write_text("x")
+    key.write_text("x")
+    desk_config.check(DeskConfig(tmp_path, "192.0.2.10", 5100, cert, key), accounts=1)
+    with pytest.raises(ConfigError, match="both"):
+        desk_config.check(DeskConfig(tmp_path, "192.0.2.10", 5100, cert, None), accounts=1)
+    assert desk_config.parse_bind("[::1]:5100") == ("::1", 5100)
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        desk_config.parse_bind("5100")
+
+
+def test_the_desk_speaks_danish_first_and_english_on_request(client: FlaskClient) -> None:
+    danish = client.get("/login").get_data(as_text=True)
+    assert '<html lang="da">' in danish and "Adgangssætning" in danish
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    assert "Passphrase" in english.get_data(as_text=True)
+    polish = client.get("/login", headers={"Accept-Language": "pl"}).get_data(as_text=True)
+    assert '<html lang="da">' in polish

@@ -1,0 +1,107 @@
+"""The desk's pages: log in, the inbox, a conversation, log out."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from tipsite.core.errors import WrongPassphrase
+from tipsite.desk.opened import open_conversations
+from tipsite.desk.sessions import DeskSession
+from tipsite.desk.state import running
+from tipsite.hotline import trail
+from tipsite.hotline.accounts import AccountError
+
+blueprint = Blueprint("desk", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static")
+OPEN_PAGES = {"desk.login", "desk.static"}
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    """The login form (field names ``username`` and ``passphrase`` are a contract)."""
+
+    username = StringField("Name", validators=[DataRequired(), Length(max=40)])
+    passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
+
+
+class LogoutForm(FlaskForm):  # type: ignore[misc]
+    """A button that logs out (a form, so a link on another page cannot log anyone out)."""
+
+
+@blueprint.before_app_request
+def require_login() -> BaseResponse | None:
+    """Every page but the login form needs a live session; an idle one is locked."""
+    if request.routing_exception is not None:
+        return None  # a foreign Host or an unknown path: Flask answers 400 or 404 itself
+    sid = session.get("sid")
+    g.desk_session = running().sessions.get(sid)
+    g.logout_form = LogoutForm()
+    if g.desk_session is None and request.endpoint not in OPEN_PAGES:
+        locked = sid is not None
+        session.clear()
+        return redirect(url_for("desk.login", locked=1) if locked else url_for("desk.login"))
+    return None
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> str | BaseResponse | tuple[str, int]:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("login.html", form=form, locked=request.args.get("locked")), status
+    name = form.username.data or ""
+    keys = (f"account:{name.strip().casefold()}", f"client:{request.remote_addr}")
+    wait = running().throttle.wait(*keys)
+    if wait > 0:
+        return render_template("login.html", form=form, wait=int(wait) + 1), 429
+    try:
+        opened = running().accounts.login(name, form.passphrase.data or "")
+    except (WrongPassphrase, AccountError):
+        running().throttle.failed(*keys)
+        trail.record(running().config.store, name.strip()[:40] or "?", "login-failed")
+        return render_template("login.html", form=form, wrong=True), 401
+    running().throttle.succeeded(keys[0])
+    session.clear()  # a new session id after login: a planted cookie is worth nothing
+    session["sid"] = running().sessions.start(opened)
+    trail.record(running().config.store, opened.account.name, "login")
+    return redirect(url_for("desk.inbox"))
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout() -> BaseResponse:
+    current: DeskSession = g.desk_session
+    running().sessions.end(session.get("sid"))
+    session.clear()
+    trail.record(running().config.store, current.name, "logout")
+    return redirect(url_for("desk.login", out=1))
+
+
+@blueprint.route("/")
+def inbox() -> str:
+    current: DeskSession = g.desk_session
+    conversations, unreadable = open_conversations(running().store, current.login.centre_keys)
+    return render_template("inbox.html", conversations=conversations, unreadable=unreadable)
+
+
+@blueprint.route("/c/<tip_id>")
+def conversation(tip_id: str) -> str:
+    current: DeskSession = g.desk_session
+    conversations, _ = open_conversations(running().store, current.login.centre_keys)
+    found = next((c for c in conversations if c.id == tip_id), None)
+    if found is None:
+        abort(404)
+    trail.record(running().config.store, current.name, "open", tip_id)
+    return render_template("conversation.html", conversation=found)
+
