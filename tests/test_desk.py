@@ -232,3 +232,21 @@ def test_the_desk_speaks_danish_first_and_english_on_request(client: FlaskClient
     assert "Passphrase" in english.get_data(as_text=True)
     polish = client.get("/login", headers={"Accept-Language": "pl"}).get_data(as_text=True)
     assert '<html lang="da">' in polish
+
+
+def test_a_removed_account_is_out_at_its_next_click(client: FlaskClient, log_in: LogIn,
+                                                    desk: Flask, store_path: Path) -> None:
+    log_in("jonas", JONAS)
+    assert client.get("/").status_code == 200
+    Accounts(store_path).remove("jonas")  # as `hotline user remove jonas` does
+    assert client.get("/").headers["Location"].startswith("/login")
+    assert desk.extensions["desk"].sessions.names() == []
+
+
+def test_the_stylesheet_reaches_the_login_page_and_keeps_its_form_working(
+        client: FlaskClient, log_in: LogIn) -> None:
+    token = csrf(client.get("/login").get_data(as_text=True))
+    with client.get("/static/desk.css") as css:  # a browser fetches it before anyone logs in
+        assert css.status_code == 200 and css.mimetype == "text/css"
+    assert client.post("/login", data={"username": "mette", "passphrase": METTE,
+                                       "csrf_token": token}).status_code == 302

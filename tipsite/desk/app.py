@@ -19,7 +19,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'
 
 def create_desk(config: DeskConfig) -> Flask:
     """Build the desk for the store and listening address in ``config``."""
-    app = Flask("tipsite.desk")
+    app = Flask("tipsite.desk", static_folder=None)  # the blueprint serves desk.css
     app.config.update(
         # A fresh key per start: sessions live in this process's memory and die with it.
         SECRET_KEY=secrets.token_bytes(32),

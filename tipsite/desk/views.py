@@ -47,10 +47,15 @@ def require_login() -> BaseResponse | None:
         return None  # a foreign Host or an unknown path: Flask answers 400 or 404 itself
     sid = session.get("sid")
     g.desk_session = running().sessions.get(sid)
+    if g.desk_session is not None and not running().accounts.exists(g.desk_session.name):
+        # Removed (by an admin, or with hotline user remove): out at once, keys and all.
+        running().sessions.end_account(g.desk_session.name)
+        g.desk_session = None
     g.logout_form = LogoutForm()
     if g.desk_session is None and request.endpoint not in OPEN_PAGES:
         locked = sid is not None
-        session.clear()
+        if locked:
+            session.pop("sid")  # the CSRF token stays: the login form in another tab still works
         return redirect(url_for("desk.login", locked=1) if locked else url_for("desk.login"))
     return None
 

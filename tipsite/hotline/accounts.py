@@ -162,6 +162,12 @@ class Accounts:
                 _seal_key_to(db, account_key, nacl.public.PublicKey(public), pair)
         return len(missing)
 
+    def exists(self, name: str) -> bool:
+        """True while ``name`` has an account (a desk ends the sessions of removed ones)."""
+        with desk_db(self.store_path) as db:
+            return db.execute("SELECT 1 FROM accounts WHERE key = ?",
+                              (_key(name),)).fetchone() is not None
+
     def count_admins(self) -> int:
         """How many accounts are admins."""
         with desk_db(self.store_path) as db:
