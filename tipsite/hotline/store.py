@@ -188,7 +188,7 @@ class Store:
     def read_many(self, names: Sequence[str]) -> list[bytes]:
         """The sealed bytes of the tips ``names``, in the same order."""
         # Each file is opened relative to the open folder where the system allows it:
-        # the kernel then walks no path per tip, a third off reading 10,000 of them.
+        # the kernel then walks no path per tip (what it saves: docs/performance.md).
         try:
             folder = os.open(self.tips, os.O_RDONLY) if _OPEN_IN_FOLDER else None
         except FileNotFoundError:
