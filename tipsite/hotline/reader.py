@@ -215,16 +215,6 @@ def _reply_to(value: Any) -> ReplyTo | None:
     return ReplyTo(lookup, key, derivation, bound)
 
 
-def open_tip(
-    name: str, data: bytes, key_pairs: Sequence[KeyPair], state: TipState | None = None
-) -> Opened | Unreadable:
-    """Open envelope ``data`` (tip or follow-up ``name``) with the key it was sealed to."""
-    plaintext = unseal(name, data, key_pairs)
-    if isinstance(plaintext, Unreadable):
-        return plaintext
-    return read_tip(name, plaintext, key_pairs, state)
-
-
 def unseal(name: str, data: bytes, key_pairs: Sequence[KeyPair]) -> bytes | Unreadable:
     """The plaintext of envelope ``data`` (named ``name``), or why it does not open."""
     try:
