@@ -12,6 +12,7 @@ status non-zero, never a traceback; no text from a tip reaches the terminal unes
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
@@ -21,10 +22,11 @@ import click
 
 from tipsite.core.errors import TipsiteError
 from tipsite.hotline import editor, ui
-from tipsite.hotline.commands import export, intake, keys, reply, triage
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
+# The modules of tipsite.hotline.commands, each with its COMMANDS.
+COMMAND_MODULES = ("keys", "intake", "triage", "reply", "export")
 
 
 class HotlineGroup(click.Group):
@@ -33,6 +35,26 @@ class HotlineGroup(click.Group):
     The translation happens here, inside click, so a command invoked by click's own
     runner (tests) fails exactly as ``main`` shows it.
     """
+
+    _loaded = False
+
+    def _load_commands(self) -> None:
+        # Loaded when first looked up, not when this module is imported: main() must
+        # refuse Windows before anything imports the store (it needs fcntl).
+        if not self._loaded:
+            self._loaded = True
+            for name in COMMAND_MODULES:
+                module = importlib.import_module(f"tipsite.hotline.commands.{name}")
+                for command in module.COMMANDS:
+                    self.add_command(command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -62,13 +84,15 @@ def cli() -> None:
     """
 
 
-for _module in (keys, intake, triage, reply, export):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
-
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run ``hotline``; every failure becomes an ``error:`` line, never a traceback."""
+    if sys.platform == "win32":
+        # The store locks with fcntl and the inbox opens folders with O_DIRECTORY: a
+        # plain refusal, not an ImportError's traceback.
+        ui.fail("hotline runs on Linux and macOS, not on Windows",
+                "use it on a Linux or macOS machine; office PCs will reach tips through "
+                "the staff desk in a browser (planned)", EXIT_USAGE)
     try:
         code = cli.main(args=argv, prog_name="hotline", standalone_mode=False)
     except ui.Failure as exc:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tipsite.core import keys
 from tipsite.hotline.problem import Problem
-from tipsite.hotline.store import Store
 
 # Names of environment variables, not secrets:
 ENV_PASSPHRASE = "HOTLINE_PASSPHRASE"  # noqa: S105
@@ -18,6 +17,11 @@ ENV_NEW_PASSPHRASE = "HOTLINE_NEW_PASSPHRASE"  # noqa: S105
 ENV_TOKEN = "HOTLINE_TOKEN"  # noqa: S105 - the name of a variable, not a token
 ENV_STORE = "HOTLINE_STORE"
 ENV_KDF_COST = "HOTLINE_KDF_COST"
+
+# When a passphrase is needed and nobody can be asked:
+NO_PASSPHRASE = "no passphrase given (there is no terminal to ask on)"  # noqa: S105 - a message
+NO_PASSPHRASE_HINT = (f"set {ENV_PASSPHRASE} (and {ENV_NEW_PASSPHRASE} for a new one) "
+                      "for scripts")
 
 
 def default_store() -> Path:
@@ -29,13 +33,6 @@ def default_store() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("tipsite-hotline", appauthor=False))
-
-
-def open_store(path: Path | None) -> Store:
-    """The store at ``path`` (or the default), refused if other users can read it."""
-    store = Store(path or default_store())
-    store.check_private()
-    return store
 
 
 def kdf_cost() -> str:

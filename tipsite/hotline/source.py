@@ -13,7 +13,7 @@ from pathlib import Path
 from tipsite.core import keys
 from tipsite.core.inbox import Inbox
 from tipsite.hotline import reader, shortid
-from tipsite.hotline.config import open_store
+from tipsite.hotline.config import default_store
 from tipsite.hotline.conversation import Conversation, find, gather
 from tipsite.hotline.decrypt import unseal_all
 from tipsite.hotline.keyring import KeyEntry
@@ -27,6 +27,13 @@ from tipsite.hotline.unlock import (
     key_entries,
     tell_nobody,
 )
+
+
+def open_store(path: Path | None) -> Store:
+    """The store at ``path`` (or the default), refused if other users can read it."""
+    store = Store(path or default_store())
+    store.check_private()
+    return store
 
 
 @dataclass

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS site (
 """
 
 
-# Windows cannot open a file relative to a folder descriptor.
+# Not every system can open a file relative to a folder descriptor.
 _OPEN_IN_FOLDER = os.open in os.supports_dir_fd
 READ_SIZE = 64 * 1024  # one read holds any envelope up to the largest power-of-two bucket
 

@@ -17,15 +17,19 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any, NoReturn, TextIO
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from tipsite.core.errors import TipsiteError
-from tipsite.hotline import reader
+from tipsite.hotline.config import NO_PASSPHRASE, NO_PASSPHRASE_HINT
 from tipsite.hotline.problem import EXIT_FAILURE, Problem
 from tipsite.hotline.terminal import safe
-from tipsite.hotline.unlock import NO_PASSPHRASE, NO_PASSPHRASE_HINT
+
+if TYPE_CHECKING:
+    # Not imported at run time: main() must be able to refuse Windows before anything
+    # imports the store, which needs fcntl.
+    from tipsite.hotline import reader
 
 TTY = "/dev/tty"
 END_OF_TEXT = "."  # a line holding only this ends text typed line by line (as mail(1))

@@ -14,7 +14,7 @@ from tipsite.core import keys
 from tipsite.core.envelope import key_ids
 from tipsite.core.errors import WrongPassphrase
 from tipsite.hotline import agent as key_agent
-from tipsite.hotline.config import ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, passphrase_from_environment
+from tipsite.hotline.config import NO_PASSPHRASE, NO_PASSPHRASE_HINT, passphrase_from_environment
 from tipsite.hotline.keyring import KeyEntry, entry_for
 from tipsite.hotline.problem import Problem
 from tipsite.hotline.store import Store
@@ -22,9 +22,6 @@ from tipsite.hotline.store import Store
 AskPassphrase = Callable[[str], str]  # a question in, the passphrase typed out
 Tell = Callable[[str], None]  # a notice for the person, not an error
 
-NO_PASSPHRASE = "no passphrase given (there is no terminal to ask on)"  # noqa: S105 - a message
-NO_PASSPHRASE_HINT = (f"set {ENV_PASSPHRASE} (and {ENV_NEW_PASSPHRASE} for a new one) "
-                      "for scripts")
 TRIES = 3
 
 

@@ -17,9 +17,9 @@ from tipsite.hotline.commands.options import (
     store_option,
     token_file_option,
 )
-from tipsite.hotline.config import open_store
 from tipsite.hotline.connection import check_site_key, remember_site, site_client
 from tipsite.hotline.problem import EXIT_KEY_MISMATCH
+from tipsite.hotline.source import open_store
 from tipsite.hotline.unlock import key_entries
 
 

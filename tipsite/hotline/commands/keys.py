@@ -17,12 +17,12 @@ from tipsite.hotline.config import (
     ENV_NEW_PASSPHRASE,
     ENV_PASSPHRASE,
     kdf_cost,
-    open_store,
     passphrase_from_environment,
 )
 from tipsite.hotline.keyring import entry_for, replace_text
 from tipsite.hotline.keyring import find as find_key
 from tipsite.hotline.problem import Problem
+from tipsite.hotline.source import open_store
 
 # Words a centre's passphrase must not lean on.
 OWN_WORDS = ["tipsite", "hotline", "menneskehandel", "cmm"]

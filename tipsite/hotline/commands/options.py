@@ -10,8 +10,8 @@ import click
 
 from tipsite.core.vocabulary import SETTING_IDS
 from tipsite.hotline import source, ui
-from tipsite.hotline.config import ENV_STORE, ENV_TOKEN, open_store
-from tipsite.hotline.source import Source
+from tipsite.hotline.config import ENV_STORE, ENV_TOKEN
+from tipsite.hotline.source import Source, open_store
 from tipsite.hotline.store import STATUSES
 
 LANGS = ("da", "en")

@@ -21,7 +21,7 @@ from tipsite.hotline.commands.options import (
     store_source,
     with_options,
 )
-from tipsite.hotline.config import open_store
+from tipsite.hotline.source import open_store
 from tipsite.hotline.terminal import safe
 
 
