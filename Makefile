@@ -67,8 +67,9 @@ $(LOCK_TOOL)/.installed: requirements/lock-tool.txt
 	$(LOCK_TOOL)/bin/python -m pip install --quiet --require-hashes --only-binary :all: -r requirements/lock-tool.txt
 	touch $@
 
-# One universal resolution (Linux servers, the staff's Windows and macOS, Python 3.11
-# and later): the test set first, then the site and the staff tool constrained to its
+# One universal resolution (every platform, Python 3.11 and later; the site runs on
+# Linux, the staff tool on Linux and macOS, office PCs will use the planned staff desk
+# in a browser): the test set first, then the site and the staff tool constrained to its
 # versions, so a package has one version in all three. setuptools, the build backend
 # of the project itself, is in each set (from [build-system] requires).
 UV_COMPILE = $(LOCK_TOOL)/bin/uv pip compile --quiet --universal --python-version 3.11 \

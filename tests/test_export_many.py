@@ -51,7 +51,7 @@ def test_a_key_only_later_envelopes_need_is_unlocked_when_they_are_read(
     # Envelopes are read, unlocked and decrypted a chunk at a time: here the second key
     # is first needed after the first chunk, while earlier chunks are being decrypted.
     from tipsite.core.inbox import Inbox
-    from tipsite.hotline.cli import Source
+    from tipsite.hotline.source import Source
 
     newer = write_key_files(tmp_path / "newer", keys.generate())
     inbox = tmp_path / "inbox"

@@ -378,7 +378,7 @@ def test_ctrl_c_and_a_failing_editor_leave_no_draft(
 def test_what_reply_says_it_sent_reads_right_for_every_count(
     stored: int, already: int, phrase: str
 ) -> None:
-    from tipsite.hotline.cli import sent_phrase
+    from tipsite.hotline.commands.reply import sent_phrase
 
     assert sent_phrase(stored, already) == phrase
 

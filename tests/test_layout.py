@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,11 +17,14 @@ PACKAGE = ROOT / "tipsite"
 PARTS = ("core", "site", "hotline", "desk")
 ENTRY = re.compile(r"^- ``(?P<name>[a-z_]+)``\s+(?P<what>.+)$")
 TABLE_START = "The package, one idea per module:"
+MAX_LINES = 400  # "none much over 400 lines": a longer module holds two ideas
+# The staff tool's command line; every other module of tipsite/hotline is its service layer.
+HOTLINE_CLI = {"cli", "ui", "editor", "commands"}
 
 
 def docstring_map(part: str) -> dict[str, str]:
     """``{module: what it owns}`` as the subpackage's docstring lists them."""
-    doc = importlib.import_module(f"tipsite.{part}").__doc__ or ""
+    doc = importlib.import_module(f"tipsite.{part.replace('/', '.')}").__doc__ or ""
     found: dict[str, str] = {}
     name = ""
     for line in doc.splitlines():
@@ -89,3 +93,32 @@ def test_the_map_would_catch_a_module_missing_from_it() -> None:
     for part in PARTS:
         assert len(tree_modules(part)) >= 5
         assert "__init__" not in tree_modules(part)
+
+
+def test_subpackages_inside_the_parts_list_their_modules_too() -> None:
+    nested = [f"{part}/{p.parent.name}" for part in PARTS
+              for p in (PACKAGE / part).glob("*/__init__.py")]
+    assert "hotline/commands" in nested
+    for sub in nested:
+        listed = set(docstring_map(sub))
+        assert listed == tree_modules(sub), (
+            f"tipsite/{sub}/__init__.py lists {sorted(listed - tree_modules(sub))} "
+            f"that do not exist and misses {sorted(tree_modules(sub) - listed)}")
+
+
+def test_no_module_is_over_400_lines() -> None:
+    lengths = {path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+               for path in PACKAGE.rglob("*.py")}
+    assert len(lengths) > 40  # the walk found the package
+    too_long = {path: count for path, count in lengths.items() if count > MAX_LINES}
+    assert not too_long, f"split these modules, each holds more than one idea: {too_long}"
+
+
+def test_the_no_click_contract_names_every_service_module_of_the_staff_tool() -> None:
+    # A service module left out of the import-linter contract could import click unseen.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"]
+                  if c["name"] == "The staff tool's service layer imports no click"]
+    named = {module.removeprefix("tipsite.hotline.") for module in contract["source_modules"]}
+    assert "click" in contract["forbidden_modules"]
+    assert named == tree_modules("hotline") - HOTLINE_CLI

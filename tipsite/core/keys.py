@@ -196,7 +196,8 @@ def load_public_key(path: Path) -> nacl.public.PublicKey:
     """Read a ``centre.pub`` file. A private key file here is an error, never used."""
     fields = _key_line(path)
     if fields[0] == PRIVATE_TAG:
-        # The server must never hold the key that opens tips (DESIGN invariant 1).
+        # The server must never hold the key that opens tips: whoever seized or broke into
+        # it could then read every tip, which sealing them was meant to prevent.
         raise KeyFileError(
             f"{path} holds a PRIVATE key. The server must only have the public key "
             "(centre.pub); remove this file from the server now."

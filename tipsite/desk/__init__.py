@@ -11,4 +11,5 @@ opened tips and the keys that open them in memory only, for logged-in staff.
 - ``opened``       the store's conversations, opened with a session's keys
 - ``views``        the pages: log in, inbox, a conversation, log out
 - ``words``        the desk in Danish and English; tip values into words
+- ``serve``        gunicorn in one process, with TLS on the network
 """

@@ -83,7 +83,7 @@ class AgentError(TipsiteError):
 def enabled(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
     """True unless HOTLINE_AGENT is 0/no/off, or the system has no unix sockets."""
     if os.name != "posix" or not hasattr(socket, "AF_UNIX"):
-        return False  # Windows: every command asks, as before
+        return False  # no unix sockets: every command asks, as before
     return environ.get(ENV_AGENT, "1").strip().lower() not in ("0", "no", "off", "false")
 
 

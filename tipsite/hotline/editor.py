@@ -28,7 +28,7 @@ from pathlib import Path
 from types import FrameType
 
 from tipsite.core.errors import TipsiteError
-from tipsite.hotline import prompt
+from tipsite.hotline import ui
 
 PREFIX = "hotline-reply-"
 FALLBACK_EDITORS = ("nano",)  # simple, shows its keys on screen
@@ -138,9 +138,9 @@ def edit(template: str) -> str | None:
     """The text the person wrote from ``template``; None if they left without saving."""
     command = editor_command()
     if command is None:
-        return prompt.read_lines(
+        return ui.read_lines(
             "No editor is set ($EDITOR). Type the reply; end with a line holding only "
-            f"'{prompt.END_OF_TEXT}' (or Ctrl-D).")
+            f"'{ui.END_OF_TEXT}' (or Ctrl-D).")
     with stop_signals_raise(), private_draft(template) as path:
         before = path.stat().st_mtime_ns
         _run(command, path)

@@ -17,17 +17,22 @@ Whatever a tip says, the exports stay inert:
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-# orjson writes a record in a third of json's time (10,000 records per export); like
-# json.dumps(ensure_ascii=False) it keeps Danish letters as themselves.
+# orjson writes records much faster than json (docs/performance.md, the staff tool);
+# like json.dumps(ensure_ascii=False) it keeps Danish letters as themselves.
 import orjson
 
 from tipsite.core import payload
+from tipsite.core.durable import replace_durably
 from tipsite.core.vocabulary import INDICATORS, RELATIONS, SETTINGS, label_of, translate
 from tipsite.hotline.conversation import Conversation
+from tipsite.hotline.problem import Problem
 from tipsite.hotline.reader import UNBOUND_TIP, Followup, Reply, Tip
 from tipsite.hotline.terminal import escape_json_bytes, safe
 
@@ -106,7 +111,7 @@ def conversation_record(conversation: Conversation) -> dict[str, Any]:
 def to_json(conversations: Sequence[Conversation]) -> bytes:
     """Every conversation as an indented JSON list, in UTF-8."""
     # One encoder call for the whole list: per record, the calls and the joining cost
-    # seven times the encoding itself over 10,000 tips.
+    # more than the encoding itself (docs/performance.md).
     return escape_json_bytes(orjson.dumps([conversation_record(c) for c in conversations],
                                           option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
@@ -294,3 +299,37 @@ def to_html(conversations: Sequence[Conversation], lang: str, title: str = "Tips
         f"<title>{_html_escape(title)}</title><style>{_STYLE}</style></head>\n"
         f"<body>\n{body}\n</body></html>\n"
     )
+
+
+def render(conversations: Sequence[Conversation], fmt: str, lang: str) -> bytes:
+    """``conversations`` exported in format ``fmt`` (one of FORMATS), labels in ``lang``."""
+    if fmt == "json":
+        return to_json(conversations)
+    if fmt == "csv":
+        return to_csv(conversations, lang).encode("utf-8")
+    return to_html(conversations, lang).encode("utf-8")
+
+
+def write_export(out: Path, data: bytes) -> None:
+    """Write ``data`` to ``out`` whole or not at all, readable by the owner only."""
+    try:
+        replace_durably(out.resolve(), data)  # 0600: an export holds opened tips
+    except OSError as exc:
+        raise Problem(f"cannot write {out}: {exc.strerror}") from None
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk job that makes no cycles.
+
+    Opening and exporting 10,000 tips makes a few hundred thousand objects, and the
+    collector would walk the growing heap again and again to find nothing: opened tips
+    hold no reference cycles, and reference counting frees them all the same.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -89,10 +89,6 @@ class Keyring:
         text = source.read_text(encoding="ascii")
         return self.add_text(entry.public, text)
 
-    def public_path(self, entry: KeyEntry) -> Path:
-        """Where the public half of a keyring key is kept."""
-        return self.folder / f"{entry.key_id.hex()}.pub"
-
 
 def find(entries: Iterable[KeyEntry], wanted: str) -> KeyEntry:
     """The entry whose key id or fingerprint starts with ``wanted`` (spaces ignored)."""

@@ -20,7 +20,7 @@ from tipsite.core.errors import NotPrivate
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 SHARED_BITS = 0o077  # any access at all for group or others
-_CHECKED = os.name == "posix"  # Windows has no mode bits to read; its ACLs are per user
+_CHECKED = os.name == "posix"  # only POSIX systems have the mode bits read here
 
 
 def make_private_folder(path: Path) -> None:

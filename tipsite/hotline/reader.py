@@ -68,7 +68,8 @@ class ReplyTo:
 
 
 # Tip and Followup are not frozen: a frozen dataclass sets each field through
-# object.__setattr__, six times slower to build, and an export builds 10,000.
+# object.__setattr__, far slower to build, and an export builds one per tip
+# (docs/performance.md).
 @dataclass(slots=True)
 class Tip:
     """One opened tip with the staff's triage state."""
@@ -214,16 +215,6 @@ def _reply_to(value: Any) -> ReplyTo | None:
     return ReplyTo(lookup, key, derivation, bound)
 
 
-def open_tip(
-    name: str, data: bytes, key_pairs: Sequence[KeyPair], state: TipState | None = None
-) -> Opened | Unreadable:
-    """Open envelope ``data`` (tip or follow-up ``name``) with the key it was sealed to."""
-    plaintext = unseal(name, data, key_pairs)
-    if isinstance(plaintext, Unreadable):
-        return plaintext
-    return read_tip(name, plaintext, key_pairs, state)
-
-
 def unseal(name: str, data: bytes, key_pairs: Sequence[KeyPair]) -> bytes | Unreadable:
     """The plaintext of envelope ``data`` (named ``name``), or why it does not open."""
     try:
@@ -251,7 +242,7 @@ def read_tips(
     ``states`` holds each tip's triage state, ``untouched`` stands for the missing
     ones. Call it once every envelope is decrypted: parsing while threads decrypt was
     slower, because the parser holds the GIL and each decrypting thread waited up to
-    a switch interval (5 ms) to take it back after every envelope.
+    a switch interval to take it back after every envelope (docs/performance.md).
     """
     return [
         plaintext if isinstance(plaintext, Unreadable)
@@ -283,7 +274,7 @@ def read_tip(
         return Followup(name, received_at, lang, message if isinstance(message, str) else "",
                         reply_to, status, handled_on, notes,
                         "" if reply_to is not None and reply_to.bound else UNBOUND)
-    # Positional: an export makes 10,000 of these, and keywords cost a third more.
+    # Positional: an export makes one per tip, and keywords cost more (docs/performance.md).
     return Tip(name, received_at, lang, _clean_fields(doc["fields"]), status, handled_on, notes,
                reply_to)
 

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS site (
 """
 
 
-# Windows cannot open a file relative to a folder descriptor.
+# Not every system can open a file relative to a folder descriptor.
 _OPEN_IN_FOLDER = os.open in os.supports_dir_fd
 READ_SIZE = 64 * 1024  # one read holds any envelope up to the largest power-of-two bucket
 
@@ -188,7 +188,7 @@ class Store:
     def read_many(self, names: Sequence[str]) -> list[bytes]:
         """The sealed bytes of the tips ``names``, in the same order."""
         # Each file is opened relative to the open folder where the system allows it:
-        # the kernel then walks no path per tip, a third off reading 10,000 of them.
+        # the kernel then walks no path per tip (what it saves: docs/performance.md).
         try:
             folder = os.open(self.tips, os.O_RDONLY) if _OPEN_IN_FOLDER else None
         except FileNotFoundError:
