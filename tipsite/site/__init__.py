@@ -1,10 +1,11 @@
 """The public web site (Flask). Holds the centre's public key only; never imports the staff tool.
 
-- ``config``       TIPSITE_* settings, checked at start-up
+- ``config``       TIPSITE_* variables, checked at start-up, read with ``site_config()``
 - ``app``          the application factory and start-up refusals
 - ``lang``         the language in the URL
 - ``web``          the tip form, the pages, error pages
 - ``followup``     the tipster's follow-up pages (receipt code, replies, more details)
+- ``delivery``     seal a tip or follow-up to the centre's key and store it durably
 - ``forms``        the form definitions (field names are a contract)
 - ``headers``      privacy and safety headers on every response
 - ``limits``       rate limits on keyed, rotating hashes of the address
