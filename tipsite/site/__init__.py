@@ -12,8 +12,9 @@
 - ``replay``       one form token, one tip, across workers
 - ``replies``      the server's box of replies sealed to tipsters' reply keys
 - ``staff_api``    the staff API (off unless configured)
-- ``cli``          ``tipsite dev`` and ``tipsite check`` for operators
+- ``cli``          ``tipsite dev``, ``check`` and ``error-pages`` for operators
 - ``audit``        the checks behind ``tipsite check``
+- ``errorpages``   the deploy kit's static error pages, written from the configuration
 - ``gunicornlog``  gunicorn logging without client addresses
 - ``nginxlog``     nginx's error log without client addresses (a syslog relay)
 """

@@ -20,6 +20,7 @@ from limits.storage import storage_from_string
 
 from tipsite.core import keys
 from tipsite.core.errors import KeyFileError
+from tipsite.site import errorpages
 from tipsite.site.config import SECRET_KEY_FILE, SiteConfig
 
 OK, WARN, FAIL = "ok", "WARN", "FAIL"
@@ -312,10 +313,22 @@ def check_core_dumps(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Fin
         yield Finding(OK, "core dumps off in this shell (no running site process found)")
 
 
+def check_error_pages(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
+    """The pages nginx shows when the site cannot answer give the configured hotline."""
+    stale = errorpages.stale_pages(config)
+    if stale:
+        yield Finding(FAIL, f"{errorpages.FOLDER}: {', '.join(stale)} do not show the "
+                            f"hotline {config.centre_phone} (TIPSITE_CENTRE_PHONE); "
+                            "run 'tipsite error-pages' with the site's environment")
+    else:
+        yield Finding(OK, f"the error pages in {errorpages.FOLDER} show the hotline "
+                          f"{config.centre_phone}")
+
+
 CHECKS: tuple[Callable[[SiteConfig, Mapping[str, str]], Iterator[Finding]], ...] = (
     check_key, check_inbox, check_secret, check_debug, check_transport, check_forwarding,
     check_onion, check_ratelimits, check_redis, check_workers, check_core_dumps,
-    check_staff_api,
+    check_staff_api, check_error_pages,
 )
 
 

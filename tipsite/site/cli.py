@@ -1,4 +1,4 @@
-"""``tipsite``: operator commands for the site (development server, deployment check)."""
+"""``tipsite``: operator commands for the site (dev server, deployment check, error pages)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,22 @@ def check() -> None:
         click.echo(f"All promises checked; {warnings} warning(s) above deserve a look.")
     else:
         click.echo("All promises checked.")
+
+
+@main.command("error-pages")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder to write into (default: deploy/errors of this checkout)")
+def error_pages(out: Path | None) -> None:
+    """Write the deploy kit's static error pages with the configured hotline (TIPSITE_CENTRE_*)."""
+    site_installed()
+    from tipsite.site import errorpages  # Jinja: the web side only
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in errorpages.write_pages(config, out or errorpages.FOLDER):
+        click.echo(f"wrote {path}")
 
 
 @main.command()

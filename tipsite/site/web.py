@@ -301,12 +301,21 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_error_handler(HTTPException, error_page)
     app.context_processor(language_names)
+    app.context_processor(centre)
+    app.jinja_env.globals["site_config"] = site_config  # templates read it as code does
     app.register_error_handler(Exception, internal_error)
 
 
 def language_names() -> dict[str, Any]:
     """Every language with its own name, for the switch: adding one needs no template edit."""
     return {"languages": LANGUAGE_NAMES}
+
+
+def centre() -> dict[str, Any]:
+    """Who answers the tips (TIPSITE_CENTRE_*), for every page: templates never spell it out."""
+    config = site_config()
+    return {"centre": {"name": config.centre_name, "phone": config.phone_shown,
+                       "tel": config.phone_link, "email": config.centre_email}}
 
 
 def internal_error(exc: Exception) -> Any:
