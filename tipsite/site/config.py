@@ -37,9 +37,9 @@ class SiteConfig:
     accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
     # Per client (a keyed hash of the address): every post counts, junk included.
     ratelimits: str = "5 per minute;30 per hour"
-    # Everyone together, counting only tips and messages that would be stored. One
-    # accepted tip costs ~0.025 CPU-s (bench/tip_cost.py): 1,200 a minute is half a
-    # core. No hourly window: a burst must not close the form for an hour.
+    # Everyone together, counting only tips and messages that would be stored; sized
+    # from what an accepted tip costs (docs/performance.md, "Sizing the global limit").
+    # No hourly window: a burst must not close the form for an hour.
     ratelimit_global: str = "1200 per minute"
     ratelimit_enabled: bool = True
     ratelimit_storage: str = "memory://"

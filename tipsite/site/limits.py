@@ -50,7 +50,7 @@ from tipsite.site.config import CONFIG_KEY, site_config
 
 log = logging.getLogger(__name__)
 ROTATION_SECONDS = 3600  # the HMAC key of client addresses lives at most this long (x2 in Redis)
-DERIVATIONS_PER_PROCESS = 1  # one Argon2id (8 MiB, ~12 ms) at a time per worker process
+DERIVATIONS_PER_PROCESS = 1  # one Argon2id (8 MiB; cost: docs/performance.md) per process
 SLOT_WAIT_SECONDS = 10  # then the tipster gets the busy page with their text
 BUSY_RETRY_SECONDS = 10
 ECHO_LIMIT = "3 per minute"  # per client: over-limit pages that read the body to show it back
