@@ -65,7 +65,7 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 # No access log: even without addresses, a line per POST would record the exact
-# moment of each tip, which DESIGN keeps only inside the sealed envelope.
+# moment of each tip, which must exist only inside the sealed envelope.
 accesslog = None
 # If an operator turns the access log on anyway, this format carries no address,
 # User-Agent or Referer (and the logger class blanks those atoms regardless).

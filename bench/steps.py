@@ -52,12 +52,12 @@ def fresh_form(client: FlaskClient) -> tuple[str, str]:
 def whole_requests(pair: keys.KeyPair, folder: Path) -> dict[str, float]:
     """A page and a tip through the whole Flask app (test client: no HTTP, no gunicorn)."""
     from tipsite.site.app import create_app
-    from tipsite.site.config import load_settings
+    from tipsite.site.config import load_config
 
     public = folder / "centre.pub"
     keys.write_new_file(public, keys.public_key_text(pair.public), 0o644)
     (folder / "instance").mkdir()
-    app = create_app(load_settings({
+    app = create_app(load_config({
         "TIPSITE_PUBLIC_KEY": str(public), "TIPSITE_INBOX": str(folder / "inbox"),
         "TIPSITE_INSTANCE": str(folder / "instance"), "TIPSITE_RATELIMIT_ENABLED": "0",
     }))

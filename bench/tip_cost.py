@@ -28,7 +28,7 @@ from pathlib import Path
 from tipsite.core import keys
 from tipsite.core.receipt import derive, new_code
 from tipsite.site.app import create_app
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 FORM = "application/x-www-form-urlencoded"
@@ -50,7 +50,7 @@ def make_app(folder: Path, **env: str):  # type: ignore[no-untyped-def]
     public = folder / "keys" / "centre.pub"
     if not public.exists():
         keys.write_new_file(public, keys.public_key_text(pair.public), 0o644)
-    settings = load_settings({"TIPSITE_PUBLIC_KEY": str(public),
+    settings = load_config({"TIPSITE_PUBLIC_KEY": str(public),
                               "TIPSITE_INSTANCE": str(folder / "instance"), **env})
     return create_app(settings)
 

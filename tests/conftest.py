@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tipsite.core import keys
-from tipsite.site.config import ROOT, Settings, load_settings
+from tipsite.site.config import ROOT, SiteConfig, load_config
 
 PASSPHRASE = "correct horse battery staple"
 VENV_BIN = Path(sys.executable).parent
@@ -71,12 +71,12 @@ def site_env(tmp_path: Path, key_files: KeyFiles) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(site_env: dict[str, str]) -> Settings:
-    return load_settings(site_env)
+def settings(site_env: dict[str, str]) -> SiteConfig:
+    return load_config(site_env)
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def app(settings: SiteConfig):  # type: ignore[no-untyped-def]
     from tipsite.site.app import create_app
 
     return create_app(settings, TESTING=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tipsite.site.app import create_app
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 from .conftest import VENV_BIN, KeyFiles, free_port
 from .support.deploykit import ONION, SITE, start_unix_gunicorn, unit_environment
@@ -41,7 +41,7 @@ def deployed(site_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     env = {**site_env, "TIPSITE_PROXIES": unit["TIPSITE_PROXIES"],
            "TIPSITE_BIND": unit["TIPSITE_BIND"], "TIPSITE_NGINX_SITE": str(site),
            "WEB_CONCURRENCY": "1"}
-    create_app(load_settings(env))  # creates the inbox and the secret key
+    create_app(load_config(env))  # creates the inbox and the secret key
     return env
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tipsite.core import envelope, payload, receipt
-from tipsite.site.config import Settings
+from tipsite.site.config import SiteConfig
 from tipsite.site.replies import ReplyBox
 
 from .conftest import KeyFiles, LiveServer, Visitor, a_tip, csrf_token_in, open_all
@@ -19,7 +19,7 @@ from .conftest import KeyFiles, LiveServer, Visitor, a_tip, csrf_token_in, open_
 CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
 
 
-def salt_of(settings: Settings) -> bytes:
+def salt_of(settings: SiteConfig) -> bytes:
     """The receipt salt the site made for itself in its instance folder."""
     return receipt.instance_salt(settings.instance)
 
@@ -46,7 +46,7 @@ def post_followup(client: FlaskClient, code: str, action: str = "read", message:
     return reply.status_code, reply.get_data(as_text=True)
 
 
-def staff_reply(settings: Settings, tip_doc: dict[str, object], text: str) -> None:
+def staff_reply(settings: SiteConfig, tip_doc: dict[str, object], text: str) -> None:
     """What `hotline reply` does: seal to the tip's reply key, file under its lookup id."""
     reply_to = tip_doc["reply_to"]
     assert isinstance(reply_to, dict)
@@ -63,7 +63,7 @@ def test_the_code_is_shown_once_in_groups_of_four(client: FlaskClient) -> None:
 
 
 def test_the_sealed_tip_carries_the_lookup_id_and_reply_key_of_its_code(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     code = send_tip(client)
     [doc] = open_all(settings.inbox, key_files.pair)
@@ -73,7 +73,7 @@ def test_the_sealed_tip_carries_the_lookup_id_and_reply_key_of_its_code(
 
 
 def test_a_reply_is_read_with_the_code_and_then_deleted(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     code = send_tip(client)
     [doc] = open_all(settings.inbox, key_files.pair)
@@ -89,7 +89,7 @@ def test_a_reply_is_read_with_the_code_and_then_deleted(
 
 
 def test_a_reply_cannot_be_opened_with_another_code(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     send_tip(client)
     [doc] = open_all(settings.inbox, key_files.pair)
@@ -106,7 +106,7 @@ def test_a_reply_cannot_be_opened_with_another_code(
 
 
 def test_wrong_and_unknown_codes_get_the_same_answer_in_the_same_shape(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     code = send_tip(client)  # a real code, with no reply yet
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
@@ -119,7 +119,7 @@ def test_wrong_and_unknown_codes_get_the_same_answer_in_the_same_shape(
 
 
 def test_more_details_arrive_sealed_and_linked_to_the_tip(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     code = send_tip(client)
     status, page = post_followup(client, code, "add", "Bilen var en grå VW Caddy, CX 98 765")
@@ -138,7 +138,7 @@ def test_a_malformed_code_gets_a_clear_error(client: FlaskClient) -> None:
 
 
 def test_the_code_and_reply_text_are_never_in_any_file(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles, tmp_path: Path, app: Flask
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles, tmp_path: Path, app: Flask
 ) -> None:
     code = send_tip(client)
     [doc] = open_all(settings.inbox, key_files.pair)
@@ -215,13 +215,13 @@ def test_each_site_makes_its_own_receipt_salt_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["abc", "00" * 15, "zz" * 16])
 def test_a_bad_receipt_salt_setting_stops_the_site_with_a_hint(value: str) -> None:
     from tipsite.core.errors import ConfigError
-    from tipsite.site.config import load_settings
+    from tipsite.site.config import load_config
 
     with pytest.raises(ConfigError, match="TIPSITE_RECEIPT_SALT must be 32 hex digits"):
-        load_settings({"TIPSITE_RECEIPT_SALT": value})
+        load_config({"TIPSITE_RECEIPT_SALT": value})
 
 
-def test_a_configured_receipt_salt_is_the_one_used(settings: Settings) -> None:
+def test_a_configured_receipt_salt_is_the_one_used(settings: SiteConfig) -> None:
     from dataclasses import replace
 
     from tipsite.site.app import create_app

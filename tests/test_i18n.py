@@ -100,15 +100,18 @@ def test_a_translated_page_shows_no_english_text(client: FlaskClient, lang: str,
 def test_translations_keep_the_hotline_the_emergency_number_and_the_centres_name(
     lang: str,
 ) -> None:
-    """The numbers a person dials, and the name they will hear on the phone, never change."""
+    """The numbers a person dials, and the name they will hear on the phone, never change.
+
+    The hotline's number, name and e-mail are settings (TIPSITE_CENTRE_*): every
+    translation keeps their placeholders, so the configured values always show.
+    """
     for message in catalog(lang):
         if not message.id:
             continue
-        for fixed in ("70 20 25 50", "112", "WCAG 2.1", "1234 5678 9012 3456"):
+        for fixed in ("%(phone)s", "%(centre)s", "%(email)s", "112", "WCAG 2.1",
+                      "1234 5678 9012 3456"):
             if fixed in str(message.id):
                 assert fixed in str(message.string), (lang, message.id)
-        if "Centre against Human Trafficking" in str(message.id) and lang != "da":
-            assert "Center mod Menneskehandel" in str(message.string), (lang, message.id)
 
 
 def test_the_danish_form_speaks_danish(client: FlaskClient) -> None:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tipsite.core import keys
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 from .conftest import LiveServer, envelopes_in, open_all
 from .test_followup import staff_reply
@@ -115,7 +115,7 @@ def test_the_whole_tip_and_follow_up_journey_in_the_tipsters_language(
     assert tip["lang"] == lang
     assert tip["fields"]["indicators"] == ["B1"]  # type: ignore[index]
     assert tip["fields"]["description"] == words["description"]  # type: ignore[index]
-    staff_reply(load_settings(shared_server.env), tip, f"Reply for {lang}: dziękujemy / дякуємо")
+    staff_reply(load_config(shared_server.env), tip, f"Reply for {lang}: dziękujemy / дякуємо")
 
     # The follow-up: the tipster goes to the printed address and types the code.
     page.goto(address)

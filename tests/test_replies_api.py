@@ -16,7 +16,7 @@ from tipsite.core.errors import PullError
 from tipsite.core.protocol import MAX_REPLY_BYTES
 from tipsite.hotline.pull import StaffClient
 from tipsite.site.app import create_app
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 from tipsite.site.replies import ReplyBox
 
 from .conftest import STAFF_TOKEN, LiveServer
@@ -41,7 +41,7 @@ def sealed(tipster: receipt.Receipt) -> bytes:
 @pytest.fixture
 def api(site_env: dict[str, str]) -> FlaskClient:
     digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    app: Flask = create_app(load_settings({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest}),
+    app: Flask = create_app(load_config({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest}),
                             TESTING=True)
     return app.test_client()
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tipsite.site.app import create_app
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
 from .test_hotline_support import deliver
@@ -24,7 +24,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def staff_app(site_env: dict[str, str]) -> Flask:
     digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-    settings = load_settings({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest})
+    settings = load_config({**site_env, "TIPSITE_STAFF_TOKEN_SHA256": digest})
     return create_app(settings, TESTING=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tipsite.core.errors import ConfigError
 from tipsite.site.app import create_app
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 from .conftest import VENV_BIN, KeyFiles, free_port
 
@@ -70,12 +70,12 @@ def test_an_inbox_that_cannot_be_written_stops_the_site(
 )
 def test_bad_settings_are_named_at_start(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        load_settings({name: value})
+        load_config({name: value})
 
 
 def test_secret_key_is_made_once_and_kept_private(site_env: dict[str, str]) -> None:
-    first = create_app(load_settings(site_env)).config["SECRET_KEY"]
-    second = create_app(load_settings(site_env)).config["SECRET_KEY"]
+    first = create_app(load_config(site_env)).config["SECRET_KEY"]
+    second = create_app(load_config(site_env)).config["SECRET_KEY"]
     assert first == second
     path = Path(site_env["TIPSITE_INSTANCE"]) / "secret_key"
     assert path.stat().st_mode & 0o777 == 0o600
@@ -85,5 +85,5 @@ def test_leftovers_in_tmp_are_cleaned_at_start(site_env: dict[str, str]) -> None
     tmp = Path(site_env["TIPSITE_INBOX"]) / "tmp"
     tmp.mkdir(parents=True)
     (tmp / ("0" * 32)).write_bytes(b"half an envelope")
-    create_app(load_settings(site_env))
+    create_app(load_config(site_env))
     assert list(tmp.iterdir()) == []

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tipsite.site.config import Settings
+from tipsite.site.config import SiteConfig
 
 from .conftest import KeyFiles, a_tip, csrf_token_in, envelopes_in, open_all
 
@@ -45,7 +45,7 @@ def test_front_page_offers_between_15_and_25_signs(client: FlaskClient) -> None:
 
 
 def test_a_tip_is_sealed_stored_and_thanked(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     reply = send(client, a_tip(indicators=["A4", "D3"], relation="neighbour",
                                when="Hver aften", contact=""))
@@ -65,7 +65,7 @@ def test_a_tip_is_sealed_stored_and_thanked(
 
 
 def test_markup_is_removed_but_the_text_is_kept_exactly(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     description = "Æble <script>alert(1)</script>på\r\nlinje 2 😟 & 5 < 6 <b>fed</b>"
     send(client, a_tip(description=description))
@@ -74,7 +74,7 @@ def test_markup_is_removed_but_the_text_is_kept_exactly(
 
 
 def test_reloading_the_thank_you_page_sends_nothing(
-    client: FlaskClient, settings: Settings
+    client: FlaskClient, settings: SiteConfig
 ) -> None:
     send(client, a_tip())
     for _ in range(3):
@@ -83,7 +83,7 @@ def test_reloading_the_thank_you_page_sends_nothing(
 
 
 def test_a_replayed_post_is_refused_and_stores_nothing_twice(
-    client: FlaskClient, settings: Settings
+    client: FlaskClient, settings: SiteConfig
 ) -> None:
     token = csrf_token_in(client.get("/da/").get_data(as_text=True))
     data = {"csrf_token": token, **a_tip()}
@@ -106,7 +106,7 @@ ALL_VALUES = {
 
 @pytest.mark.parametrize("missing", ["setting", "location", "description"])
 def test_a_validation_error_keeps_every_value(
-    client: FlaskClient, settings: Settings, missing: str
+    client: FlaskClient, settings: SiteConfig, missing: str
 ) -> None:
     fields: dict[str, Any] = {"setting": "building_site", **ALL_VALUES,
                               "indicators": ["B1", "B5"], "relation": "landlord"}
@@ -136,7 +136,7 @@ def test_a_validation_error_keeps_every_value(
     ],
 )
 def test_bad_values_get_a_clear_error_and_lose_nothing(
-    client: FlaskClient, settings: Settings, field: str, value: str
+    client: FlaskClient, settings: SiteConfig, field: str, value: str
 ) -> None:
     fields = a_tip(**{field: value})
     reply = send(client, fields)
@@ -147,7 +147,7 @@ def test_bad_values_get_a_clear_error_and_lose_nothing(
     assert envelopes_in(settings.inbox) == []
 
 
-def test_an_unknown_indicator_is_refused(client: FlaskClient, settings: Settings) -> None:
+def test_an_unknown_indicator_is_refused(client: FlaskClient, settings: SiteConfig) -> None:
     reply = send(client, a_tip(indicators=["A1", "Z9"]))
     assert reply.status_code == 400
     assert 'id="indicators-error"' in reply.get_data(as_text=True)
@@ -155,7 +155,7 @@ def test_an_unknown_indicator_is_refused(client: FlaskClient, settings: Settings
 
 
 def test_a_bot_filling_the_honeypot_is_thanked_and_nothing_stored(
-    client: FlaskClient, settings: Settings
+    client: FlaskClient, settings: SiteConfig
 ) -> None:
     reply = send(client, a_tip(website="http://spam.example"))
     assert reply.status_code == 303
@@ -164,7 +164,7 @@ def test_a_bot_filling_the_honeypot_is_thanked_and_nothing_stored(
 
 
 def test_missing_public_key_at_run_time_closes_the_form(
-    client: FlaskClient, settings: Settings, key_files: KeyFiles
+    client: FlaskClient, settings: SiteConfig, key_files: KeyFiles
 ) -> None:
     token = csrf_token_in(client.get("/da/").get_data(as_text=True))
     key_files.public.rename(key_files.public.with_suffix(".moved"))
@@ -177,7 +177,7 @@ def test_missing_public_key_at_run_time_closes_the_form(
 
 
 def test_an_io_error_while_storing_shows_the_text_and_stores_nothing(
-    client: FlaskClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, settings: SiteConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # EIO cannot be produced on demand by a healthy disk; ENOSPC is tested for real
     # on a full file system in test_security.py.
@@ -213,7 +213,7 @@ def test_key_page_shows_the_fingerprint(client: FlaskClient, key_files: KeyFiles
 
 
 def test_inbox_files_and_folders_are_private(
-    client: FlaskClient, settings: Settings, app: Flask
+    client: FlaskClient, settings: SiteConfig, app: Flask
 ) -> None:
     send(client, a_tip())
     [path] = envelopes_in(settings.inbox)
@@ -222,7 +222,7 @@ def test_inbox_files_and_folders_are_private(
         assert folder.stat().st_mode & 0o777 == 0o700
 
 
-def test_inbox_never_holds_plaintext(client: FlaskClient, settings: Settings) -> None:
+def test_inbox_never_holds_plaintext(client: FlaskClient, settings: SiteConfig) -> None:
     send(client, a_tip(description="UNIKT-ORD-ÆØÅ-42"))
     for path in Path(settings.inbox).rglob("*"):
         if path.is_file():

@@ -14,7 +14,14 @@ from tipsite.core.errors import ConfigError, InboxError, KeyFileError
 from tipsite.core.inbox import Inbox
 from tipsite.core.keys import fingerprint, load_public_key
 from tipsite.site import headers, limits, replay, staff_api, web
-from tipsite.site.config import LANGUAGES, ROOT, Settings, instance_secret_key, load_settings
+from tipsite.site.config import (
+    CONFIG_KEY,
+    LANGUAGES,
+    ROOT,
+    SiteConfig,
+    instance_secret_key,
+    load_config,
+)
 from tipsite.site.replies import ReplyBox
 
 MAX_BODY = 128 * 1024  # the largest honest form (5,000 emoji and friends) is well below
@@ -28,53 +35,53 @@ class CsrfOnlySession(SecureCookieSessionInterface):
         return request.is_secure
 
 
-def check_startup(settings: Settings) -> str:
+def check_startup(config: SiteConfig) -> str:
     """Refuse to start unless the key is a public key and the inbox is writable.
 
     Returns the public key's fingerprint for the log line that confirms start-up.
     """
     try:
-        public_key = load_public_key(settings.public_key)
+        public_key = load_public_key(config.public_key)
     except KeyFileError as exc:
         hint = ""
-        if not settings.public_key.exists():
+        if not config.public_key.exists():
             hint = (
                 f" Make a key pair on the hotline staff's machine with "
-                f"'hotline keygen --out DIR' and copy DIR/centre.pub to {settings.public_key}"
+                f"'hotline keygen --out DIR' and copy DIR/centre.pub to {config.public_key}"
                 " (or set TIPSITE_PUBLIC_KEY)."
             )
         raise ConfigError(f"{exc}.{hint}") from None
     try:
-        Inbox(settings.inbox).prepare()
+        Inbox(config.inbox).prepare()
     except InboxError as exc:
         raise ConfigError(f"{exc}. Set TIPSITE_INBOX to a folder the site may write.") from None
     try:
-        box = ReplyBox(settings.replies)
+        box = ReplyBox(config.replies)
         box.prepare()
-        box.expire(settings.reply_days)
+        box.expire(config.reply_days)
     except InboxError as exc:
         raise ConfigError(f"{exc}. Set TIPSITE_REPLIES to a folder the site may write.") from None
     return fingerprint(public_key)
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the site. ``settings`` default to the environment; ``overrides`` go to config."""
-    settings = settings or load_settings()
-    key_fingerprint = check_startup(settings)
+def create_app(config: SiteConfig | None = None, **overrides: Any) -> Flask:
+    """Build the site. ``config`` defaults to the environment; ``overrides`` go to app.config."""
+    config = config or load_config()
+    key_fingerprint = check_startup(config)
     app = Flask(
         "tipsite",
         root_path=str(ROOT / "tipsite"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(settings.instance),
+        instance_path=str(config.instance),
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key or instance_secret_key(settings.instance),
-        TIPSITE=settings,
+        SECRET_KEY=config.secret_key or instance_secret_key(config.instance),
+        **{CONFIG_KEY: config},
         KEY_FINGERPRINT=key_fingerprint,
         # One salt per site (every node the same): see receipt.instance_salt.
-        RECEIPT_SALT=(receipt.parse_salt(settings.receipt_salt) if settings.receipt_salt
-                      else receipt.instance_salt(settings.instance)),
+        RECEIPT_SALT=(receipt.parse_salt(config.receipt_salt) if config.receipt_salt
+                      else receipt.instance_salt(config.instance)),
         MAX_CONTENT_LENGTH=MAX_BODY,
         MAX_FORM_MEMORY_SIZE=MAX_BODY,
         MAX_FORM_PARTS=web.MAX_FORM_PARTS,
@@ -93,11 +100,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     app.session_interface = CsrfOnlySession()
     Babel(app, locale_selector=lambda: g.get("lang", LANGUAGES[0]))
-    if settings.proxies:
+    if config.proxies:
         # Trust X-Forwarded-For/-Proto only from the configured number of proxies;
         # without this a client could choose its own rate-limit key.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies
+            app.wsgi_app, x_for=config.proxies, x_proto=config.proxies
         )
     headers.init_app(app)
     # The token note comes first, so no other hook can refuse a request before it.

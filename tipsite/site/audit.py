@@ -20,7 +20,8 @@ from limits.storage import storage_from_string
 
 from tipsite.core import keys
 from tipsite.core.errors import KeyFileError
-from tipsite.site.config import SECRET_KEY_FILE, Settings
+from tipsite.site import errorpages
+from tipsite.site.config import SECRET_KEY_FILE, SiteConfig
 
 OK, WARN, FAIL = "ok", "WARN", "FAIL"
 # Where the kit puts things (deploy/tipsite.service, docs/deploy.md); the nginx site
@@ -42,48 +43,48 @@ def _others_may(path: Path, bits: int) -> bool:
     return bool(path.stat().st_mode & bits)
 
 
-def check_key(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_key(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """The key must be a readable public key that nobody else can replace."""
     try:
-        public = keys.load_public_key(settings.public_key)
+        public = keys.load_public_key(config.public_key)
     except KeyFileError as exc:
         yield Finding(FAIL, f"public key: {exc}")
         return
-    yield Finding(OK, f"public key {settings.public_key}: fingerprint {keys.fingerprint(public)}")
+    yield Finding(OK, f"public key {config.public_key}: fingerprint {keys.fingerprint(public)}")
     yield Finding(OK, "compare that fingerprint with 'hotline keys' on the staff machine")
-    if _others_may(settings.public_key, stat.S_IWGRP | stat.S_IWOTH):
-        yield Finding(FAIL, f"{settings.public_key} is writable by others: they could swap the key")
+    if _others_may(config.public_key, stat.S_IWGRP | stat.S_IWOTH):
+        yield Finding(FAIL, f"{config.public_key} is writable by others: they could swap the key")
 
 
-def check_inbox(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_inbox(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """The inbox must exist, be writable, and be closed to other users."""
-    folders = [settings.inbox, settings.inbox / "new", settings.inbox / "tmp"]
+    folders = [config.inbox, config.inbox / "new", config.inbox / "tmp"]
     missing = [f for f in folders if not f.is_dir()]
     if missing:
         yield Finding(FAIL, f"inbox: {missing[0]} is missing (start the site once to create it)")
         return
-    if not os.access(settings.inbox / "new", os.W_OK):
-        yield Finding(FAIL, f"inbox {settings.inbox}: not writable by this user")
+    if not os.access(config.inbox / "new", os.W_OK):
+        yield Finding(FAIL, f"inbox {config.inbox}: not writable by this user")
     open_folders = [f for f in folders if _others_may(f, stat.S_IRWXG | stat.S_IRWXO)]
     if open_folders:
         yield Finding(FAIL, f"inbox folder {open_folders[0]} is open to other users (chmod 700)")
-    open_files = [p for p in (settings.inbox / "new").iterdir()
+    open_files = [p for p in (config.inbox / "new").iterdir()
                   if _others_may(p, stat.S_IRWXG | stat.S_IRWXO)]
     if open_files:
         yield Finding(FAIL, f"{len(open_files)} envelope(s) readable by other users (chmod 600)")
-    waiting = len(list((settings.inbox / "new").iterdir()))
-    yield Finding(OK, f"inbox {settings.inbox}: private, {waiting} envelope(s) waiting")
+    waiting = len(list((config.inbox / "new").iterdir()))
+    yield Finding(OK, f"inbox {config.inbox}: private, {waiting} envelope(s) waiting")
 
 
-def check_secret(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_secret(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """The secret key signs form tokens; it must be set and private."""
-    if settings.secret_key:
-        if len(settings.secret_key) < 32:
+    if config.secret_key:
+        if len(config.secret_key) < 32:
             yield Finding(FAIL, "TIPSITE_SECRET_KEY is shorter than 32 characters")
         else:
             yield Finding(OK, "secret key from TIPSITE_SECRET_KEY")
         return
-    path = settings.instance / SECRET_KEY_FILE
+    path = config.instance / SECRET_KEY_FILE
     if not path.exists():
         yield Finding(WARN, f"no secret key yet; the site will make {path} at start")
     elif _others_may(path, stat.S_IRWXG | stat.S_IRWXO):
@@ -92,7 +93,7 @@ def check_secret(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding
         yield Finding(OK, f"secret key kept in {path}, private")
 
 
-def check_debug(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_debug(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Debug mode shows tracebacks with request data: never in production."""
     if env.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes", "on"):
         yield Finding(FAIL, "FLASK_DEBUG is on: tracebacks could show a tip; unset it")
@@ -100,44 +101,44 @@ def check_debug(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]
         yield Finding(OK, "debug mode off")
 
 
-def check_transport(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_transport(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Tips must travel encrypted: HTTPS from a proxy in front, or an onion service."""
-    if settings.onion_address:
-        yield Finding(OK, f"onion service advertised: {settings.onion_address}")
-    if settings.proxies:
-        yield Finding(OK, f"behind {settings.proxies} proxy(ies) that must terminate HTTPS "
+    if config.onion_address:
+        yield Finding(OK, f"onion service advertised: {config.onion_address}")
+    if config.proxies:
+        yield Finding(OK, f"behind {config.proxies} proxy(ies) that must terminate HTTPS "
                           "(deploy/nginx-tipsite.conf)")
-    if not settings.onion_address and not settings.proxies:
+    if not config.onion_address and not config.proxies:
         yield Finding(FAIL, "neither HTTPS proxy (TIPSITE_PROXIES) nor onion address "
                             "(TIPSITE_ONION_ADDRESS) configured: tips would travel in clear")
 
 
-def check_ratelimits(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_ratelimits(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Rate limits must be on and their storage reachable."""
-    if not settings.ratelimit_enabled:
+    if not config.ratelimit_enabled:
         yield Finding(FAIL, "rate limiting is off (TIPSITE_RATELIMIT_ENABLED=0): floods pass")
         return
     try:
-        reachable = storage_from_string(settings.ratelimit_storage).check()
+        reachable = storage_from_string(config.ratelimit_storage).check()
     except Exception as exc:  # any driver error means the same: unusable
         reachable, detail = False, type(exc).__name__
     else:
         detail = "no answer"
     if not reachable:
-        yield Finding(FAIL, f"rate-limit storage {settings.ratelimit_storage} unreachable "
+        yield Finding(FAIL, f"rate-limit storage {config.ratelimit_storage} unreachable "
                             f"({detail})")
         return
-    yield Finding(OK, f"rate limits on: per client {settings.ratelimits}; "
-                      f"everyone {settings.ratelimit_global}; storage "
-                      f"{settings.ratelimit_storage.split('@')[-1]}")
-    if settings.ratelimit_storage.startswith("memory://"):
+    yield Finding(OK, f"rate limits on: per client {config.ratelimits}; "
+                      f"everyone {config.ratelimit_global}; storage "
+                      f"{config.ratelimit_storage.split('@')[-1]}")
+    if config.ratelimit_storage.startswith("memory://"):
         yield Finding(WARN, "in-memory limits count per worker process; use Redis "
                             "(TIPSITE_RATELIMIT_STORAGE=redis://…) for exact limits")
 
 
-def check_staff_api(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_staff_api(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Say whether the staff API is on; the server keeps only the token's hash."""
-    if settings.staff_token_sha256:
+    if config.staff_token_sha256:
         yield Finding(OK, "staff API on (only the token's SHA-256 is configured)")
     else:
         yield Finding(WARN, "staff API off (TIPSITE_STAFF_TOKEN_SHA256 unset): staff must "
@@ -150,9 +151,9 @@ def _redis_url(storage: str) -> str:
         "redis+unix://") else storage
 
 
-def check_redis(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_redis(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Redis, if used, keeps its keys in memory only and lets no stranger in."""
-    storage = settings.ratelimit_storage
+    storage = config.ratelimit_storage
     if not storage.startswith(("redis://", "rediss://", "redis+unix://")):
         return
     import redis  # limits' own Redis driver, present whenever a redis:// storage works
@@ -171,7 +172,7 @@ def check_redis(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]
         save = str(client.config_get("save").get("save", ""))
         appendonly = str(client.config_get("appendonly").get("appendonly", ""))
     except redis.RedisError as exc:
-        yield Finding(WARN, f"cannot read Redis's settings ({type(exc).__name__}): make sure "
+        yield Finding(WARN, f"cannot read Redis's configuration ({type(exc).__name__}): make sure "
                             "redis.conf says save \"\" and appendonly no")
         return
     if save.strip() or appendonly == "yes":
@@ -191,16 +192,16 @@ def worker_count(env: Mapping[str, str]) -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-def check_workers(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_workers(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """Several workers without a shared store each count for themselves."""
     workers = worker_count(env)
-    if workers > 1 and settings.ratelimit_storage.startswith("memory://"):
+    if workers > 1 and config.ratelimit_storage.startswith("memory://"):
         yield Finding(WARN, f"{workers} gunicorn workers and no shared store: each worker "
                             "counts rate limits in its own memory; Redis "
                             "(TIPSITE_RATELIMIT_STORAGE) makes them exact")
     else:
         yield Finding(OK, f"{workers} gunicorn worker(s); limits in "
-                          f"{settings.ratelimit_storage.split('://')[0]}")
+                          f"{config.ratelimit_storage.split('://')[0]}")
 
 
 def _nginx_site(env: Mapping[str, str]) -> str | None:
@@ -211,14 +212,14 @@ def _nginx_site(env: Mapping[str, str]) -> str | None:
         return None
 
 
-def check_forwarding(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_forwarding(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """X-Forwarded-* are believed only when the one proxy that sets them is the only way in."""
     bind = env.get("TIPSITE_BIND", "").strip() or DEFAULT_BIND
     unix = bind.startswith("unix:")
-    if unix and not settings.proxies:
+    if unix and not config.proxies:
         yield Finding(FAIL, f"gunicorn listens on {bind} but TIPSITE_PROXIES=0: every visitor "
                             "looks alike to the rate limits; set TIPSITE_PROXIES=1")
-    elif not unix and settings.proxies:
+    elif not unix and config.proxies:
         yield Finding(FAIL, f"gunicorn listens on TCP {bind} and believes X-Forwarded-For/"
                             "-Proto from whoever connects: any local process can choose its "
                             "rate-limit key or claim HTTPS; use "
@@ -243,25 +244,25 @@ def _loopback(bind: str) -> bool:
         return host == "localhost"
 
 
-def check_onion(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_onion(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """The onion address the site advertises is the one nginx and tor serve."""
     site = _nginx_site(env)
     if site is None:
-        if settings.onion_address:
+        if config.onion_address:
             yield Finding(WARN, f"cannot read {env.get('TIPSITE_NGINX_SITE', NGINX_SITE)} to "
                                 "compare its onion name with TIPSITE_ONION_ADDRESS")
         return
     named = set(re.findall(r"proxy_set_header Host (\S+\.onion);", site))
-    if not settings.onion_address:
+    if not config.onion_address:
         if named - {ONION_PLACEHOLDER}:
             yield Finding(WARN, "nginx serves an onion but TIPSITE_ONION_ADDRESS is unset: "
                                 "Tor Browser is not offered it (docs/deploy.md, step 8)")
         return
-    if named == {settings.onion_address}:
+    if named == {config.onion_address}:
         yield Finding(OK, "nginx's onion server names the same onion as TIPSITE_ONION_ADDRESS")
     else:
         shown = ", ".join(sorted(named)) or "no onion name"
-        yield Finding(FAIL, f"TIPSITE_ONION_ADDRESS is {settings.onion_address} but nginx's "
+        yield Finding(FAIL, f"TIPSITE_ONION_ADDRESS is {config.onion_address} but nginx's "
                             f"onion server says {shown}: links from the onion would lead "
                             "elsewhere (docs/deploy.md, step 8)")
 
@@ -291,7 +292,7 @@ def _core_limit(pid: int) -> str:
     return "unknown"
 
 
-def check_core_dumps(settings: Settings, env: Mapping[str, str]) -> Iterator[Finding]:
+def check_core_dumps(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
     """A crash must not write a worker's memory (plaintext tips) to disk."""
     hint = "set LimitCORE=0 (deploy/tipsite.service)"
     pids = _site_processes(env)
@@ -312,13 +313,25 @@ def check_core_dumps(settings: Settings, env: Mapping[str, str]) -> Iterator[Fin
         yield Finding(OK, "core dumps off in this shell (no running site process found)")
 
 
-CHECKS: tuple[Callable[[Settings, Mapping[str, str]], Iterator[Finding]], ...] = (
+def check_error_pages(config: SiteConfig, env: Mapping[str, str]) -> Iterator[Finding]:
+    """The pages nginx shows when the site cannot answer give the configured hotline."""
+    stale = errorpages.stale_pages(config)
+    if stale:
+        yield Finding(FAIL, f"{errorpages.FOLDER}: {', '.join(stale)} do not show the "
+                            f"hotline {config.centre_phone} (TIPSITE_CENTRE_PHONE); "
+                            "run 'tipsite error-pages' with the site's environment")
+    else:
+        yield Finding(OK, f"the error pages in {errorpages.FOLDER} show the hotline "
+                          f"{config.centre_phone}")
+
+
+CHECKS: tuple[Callable[[SiteConfig, Mapping[str, str]], Iterator[Finding]], ...] = (
     check_key, check_inbox, check_secret, check_debug, check_transport, check_forwarding,
     check_onion, check_ratelimits, check_redis, check_workers, check_core_dumps,
-    check_staff_api,
+    check_staff_api, check_error_pages,
 )
 
 
-def audit(settings: Settings, env: Mapping[str, str]) -> list[Finding]:
-    """Every finding for the deployment ``settings`` describe."""
-    return [finding for check in CHECKS for finding in check(settings, env)]
+def audit(config: SiteConfig, env: Mapping[str, str]) -> list[Finding]:
+    """Every finding for the deployment ``config`` describes."""
+    return [finding for check in CHECKS for finding in check(config, env)]

@@ -1,4 +1,4 @@
-"""``tipsite``: operator commands for the site (development server, deployment check)."""
+"""``tipsite``: operator commands for the site (dev server, deployment check, error pages)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 
 from tipsite.core import keys
 from tipsite.core.errors import ConfigError
-from tipsite.site.config import load_settings
+from tipsite.site.config import load_config
 
 # A development key only, printed on screen; real keys come from hotline keygen.
 DEV_PASSPHRASE = "development"  # noqa: S105
@@ -48,10 +48,10 @@ def check() -> None:
     from tipsite.site.audit import FAIL, WARN, audit  # reads the limits' storage: the site's
 
     try:
-        settings = load_settings()
+        config = load_config()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    findings = audit(settings, os.environ)
+    findings = audit(config, os.environ)
     for finding in findings:
         click.echo(f"{finding.level:<4}  {finding.text}")
     failures = sum(f.level == FAIL for f in findings)
@@ -65,28 +65,44 @@ def check() -> None:
         click.echo("All promises checked.")
 
 
+@main.command("error-pages")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="folder to write into (default: deploy/errors of this checkout)")
+def error_pages(out: Path | None) -> None:
+    """Write the deploy kit's static error pages with the configured hotline (TIPSITE_CENTRE_*)."""
+    site_installed()
+    from tipsite.site import errorpages  # Jinja: the web side only
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in errorpages.write_pages(config, out or errorpages.FOLDER):
+        click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def dev(host: str, port: int) -> None:
     """Serve the site for development, making a development key pair if none exists."""
     site_installed()
-    settings = load_settings()
-    ensure_dev_keys(settings.public_key, settings.instance / "dev-staff")
+    config = load_config()
+    ensure_dev_keys(config.public_key, config.instance / "dev-staff")
     from tipsite.site.app import create_app  # the web side only when serving
 
     try:
-        app = create_app(settings)
+        app = create_app(config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     # The tool's full path: `make run` does not put the venv on PATH, and a command
     # that fails as printed teaches nothing.
     tool = shlex.quote(str(Path(sys.executable).parent / "hotline"))
     click.echo(
-        f"Tips go to {settings.inbox}. Read them with:\n"
+        f"Tips go to {config.inbox}. Read them with:\n"
         f"  HOTLINE_PASSPHRASE={DEV_PASSPHRASE} {tool} list "
-        f"--inbox {shlex.quote(str(settings.inbox))} "
-        f"--key {shlex.quote(str(settings.instance / 'dev-staff' / 'centre.key'))}"
+        f"--inbox {shlex.quote(str(config.inbox))} "
+        f"--key {shlex.quote(str(config.instance / 'dev-staff' / 'centre.key'))}"
     )
     app.run(host=host, port=port, debug=False, load_dotenv=False,
             request_handler=quiet_handler())

@@ -1,7 +1,8 @@
 """The site's configuration: defaults in code, overridden by ``TIPSITE_*`` variables.
 
 Everything is read and checked once, at start-up; a bad value stops the site
-with a message that says what to do (see README, "Configuration").
+with a message that says what to do (see README, "Configuration"). Code that
+serves a request reads it with :func:`site_config`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: keys/, templates/, s
 # Adding one: docs/translating.md.
 LANGUAGES = ("da", "en", "pl", "ro", "uk", "lt", "bg")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+CONFIG_KEY = "TIPSITE"  # where the app keeps its SiteConfig (app.config[CONFIG_KEY])
 
 
 @dataclass(frozen=True)
-class Settings:
+class SiteConfig:
     """Checked configuration of one site process."""
 
     public_key: Path
@@ -35,9 +37,9 @@ class Settings:
     accessibility_url: str = ""  # the statement on was.digst.dk; empty: our own page
     # Per client (a keyed hash of the address): every post counts, junk included.
     ratelimits: str = "5 per minute;30 per hour"
-    # Everyone together, counting only tips and messages that would be stored. One
-    # accepted tip costs ~0.025 CPU-s (bench/tip_cost.py): 1,200 a minute is half a
-    # core. No hourly window: a burst must not close the form for an hour.
+    # Everyone together, counting only tips and messages that would be stored; sized
+    # from what an accepted tip costs (docs/performance.md, "Sizing the global limit").
+    # No hourly window: a burst must not close the form for an hour.
     ratelimit_global: str = "1200 per minute"
     ratelimit_enabled: bool = True
     ratelimit_storage: str = "memory://"
@@ -46,9 +48,31 @@ class Settings:
     staff_token_sha256: str = ""  # hex SHA-256 of the staff API token; empty: no API
     reply_days: int = 90  # replies are deleted this many days after they arrive
     receipt_salt: str = ""  # 32 hex digits shared by every node; empty: instance/receipt_salt
+    # Who answers the tips: shown on every page and in the deploy kit's error pages.
+    centre_name: str = "Center mod Menneskehandel"
+    centre_phone: str = "+45 70 20 25 50"  # with the country code; pages show the rest
+    centre_email: str = ""  # empty: no e-mail address is shown
 
     def __repr__(self) -> str:  # the secret key never reaches a log
-        return f"Settings(public_key={self.public_key}, inbox={self.inbox})"
+        return f"SiteConfig(public_key={self.public_key}, inbox={self.inbox})"
+
+    @property
+    def phone_shown(self) -> str:
+        """The hotline number as people in the country write it: without the country code."""
+        return self.centre_phone.split(" ", 1)[1]
+
+    @property
+    def phone_link(self) -> str:
+        """A ``tel:`` address with the country code, so a phone from abroad dials it too."""
+        return "tel:" + self.centre_phone.replace(" ", "")
+
+
+def site_config() -> SiteConfig:
+    """The configuration of the app serving this request (set by ``create_app``)."""
+    from flask import current_app  # here: `tipsite` must start without Flask to say so
+
+    config: SiteConfig = current_app.config[CONFIG_KEY]
+    return config
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -56,19 +80,19 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read ``TIPSITE_*`` settings from ``env`` (default: the process environment)."""
+def load_config(env: Mapping[str, str] | None = None) -> SiteConfig:
+    """Read and check ``TIPSITE_*`` variables from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
     instance = _path(env, "TIPSITE_INSTANCE", ROOT / "instance")
-    return Settings(
+    return SiteConfig(
         public_key=_path(env, "TIPSITE_PUBLIC_KEY", ROOT / "keys" / "centre.pub"),
         inbox=_path(env, "TIPSITE_INBOX", instance / "inbox"),
         instance=instance,
         replies=_path(env, "TIPSITE_REPLIES", instance / "replies"),
         secret_key=env.get("TIPSITE_SECRET_KEY", ""),
         accessibility_url=env.get("TIPSITE_ACCESSIBILITY_URL", "").strip(),
-        ratelimits=_limits(env, "TIPSITE_RATELIMITS", Settings.ratelimits),
-        ratelimit_global=_limits(env, "TIPSITE_RATELIMIT_GLOBAL", Settings.ratelimit_global),
+        ratelimits=_limits(env, "TIPSITE_RATELIMITS", SiteConfig.ratelimits),
+        ratelimit_global=_limits(env, "TIPSITE_RATELIMIT_GLOBAL", SiteConfig.ratelimit_global),
         ratelimit_enabled=_flag(env, "TIPSITE_RATELIMIT_ENABLED", True),
         ratelimit_storage=_storage(env.get("TIPSITE_RATELIMIT_STORAGE", "").strip()),
         proxies=_count(env, "TIPSITE_PROXIES"),
@@ -76,7 +100,44 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         staff_token_sha256=_sha256(env.get("TIPSITE_STAFF_TOKEN_SHA256", "").strip()),
         reply_days=_days(env, "TIPSITE_REPLY_DAYS", 90),
         receipt_salt=_receipt_salt(env.get("TIPSITE_RECEIPT_SALT", "").strip()),
+        centre_name=_centre_name(env.get("TIPSITE_CENTRE_NAME", "").strip()
+                                 or SiteConfig.centre_name),
+        centre_phone=_phone(env.get("TIPSITE_CENTRE_PHONE", "").strip()
+                            or SiteConfig.centre_phone),
+        centre_email=_email(env.get("TIPSITE_CENTRE_EMAIL", "").strip()),
     )
+
+
+def _centre_name(value: str) -> str:
+    if len(value) > 100 or not value.isprintable():
+        raise ConfigError(
+            f"TIPSITE_CENTRE_NAME={value!r}: give the centre's name on one line, "
+            "at most 100 characters, e.g. 'Center mod Menneskehandel'"
+        )
+    return value
+
+
+def _phone(value: str) -> str:
+    # The country code makes the tel: link work on a phone from abroad (a migrant
+    # worker's); the pages show the number without it, as people there write it.
+    value = " ".join(value.split())
+    if not re.fullmatch(r"\+[1-9][0-9]{0,2}( [0-9]{1,6}){1,6}", value):
+        raise ConfigError(
+            f"TIPSITE_CENTRE_PHONE={value!r}: write the hotline number with its country "
+            "code first, digits in groups, e.g. '+45 70 20 25 50' "
+            "(pages show 70 20 25 50 and phones dial +4570202550)"
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    if value and (len(value) > 254 or not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[a-zA-Z]{2,}",
+                                                        value)):
+        raise ConfigError(
+            f"TIPSITE_CENTRE_EMAIL={value!r}: give one e-mail address, e.g. "
+            "'hotline@example.dk', or leave it empty to show none"
+        )
+    return value
 
 
 def _receipt_salt(value: str) -> str:

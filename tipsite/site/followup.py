@@ -14,24 +14,18 @@ from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 
 from tipsite.core import envelope, payload
-from tipsite.core.errors import EnvelopeError, InboxError, KeyFileError
-from tipsite.core.inbox import Inbox
-from tipsite.core.keys import KeyPair, load_public_key
+from tipsite.core.errors import EnvelopeError
+from tipsite.core.keys import KeyPair
 from tipsite.core.receipt import Receipt, derive
 from tipsite.core.sanitise import clean_text
-from tipsite.site import limits, replay
-from tipsite.site.config import Settings
+from tipsite.site import delivery, limits, replay
+from tipsite.site.config import site_config
 from tipsite.site.forms import FollowupForm
 from tipsite.site.lang import language_blueprint
 from tipsite.site.replies import ReplyBox
 
 log = logging.getLogger(__name__)
 followup = language_blueprint("followup", __name__)
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["TIPSITE"]
-    return settings
 
 
 def show(form: FollowupForm, status: int = 200, **state: Any) -> Any:
@@ -64,8 +58,8 @@ def conversation() -> Any:
     # the error page gives code and message back, and the same form may be sent again.
     with limits.derivation_slot():
         receipt = derive(form.code.data, current_app.config["RECEIPT_SALT"])
-    box = ReplyBox(_settings().replies)
-    box.expire(_settings().reply_days)  # no timer process: expiry runs when codes are used
+    box = ReplyBox(site_config().replies)
+    box.expire(site_config().reply_days)  # no timer process: expiry runs when codes are used
     state: dict[str, Any] = {}
     if action == "add" and not (form.message.data or "").strip():
         # Checked before the token is spent: an empty box uses nothing up.
@@ -106,19 +100,10 @@ def open_replies(box: ReplyBox, receipt: Receipt) -> list[dict[str, Any]]:
 
 def send_followup(message: str, receipt: Receipt) -> str | None:
     """Seal the tipster's message with the link to their tip; return a problem or None."""
-    try:
-        public_key = load_public_key(_settings().public_key)
-    except KeyFileError:
-        log.error("the public key cannot be read; follow-ups are refused until it is fixed")
-        return "closed"
+    public_key = delivery.centre_key("follow-ups")
+    if public_key is None:
+        return delivery.CLOSED
     document = payload.followup_document(
-        clean_text(message), g.lang, payload.utc_now(),
-        receipt.reply_to(),
+        clean_text(message), g.lang, payload.utc_now(), receipt.reply_to(),
     )
-    try:
-        sealed = envelope.seal(document, public_key, payload.KIND_FOLLOWUP)
-        Inbox(_settings().inbox).deliver(sealed)
-    except InboxError as exc:
-        log.error("a follow-up could not be stored: %s", exc)
-        return "storage"
-    return None
+    return delivery.seal_and_deliver(document, payload.KIND_FOLLOWUP, public_key)

@@ -16,7 +16,6 @@ from tipsite.core.vocabulary import INDICATORS, RELATION_IDS, SETTING_IDS
 DESCRIPTION_MAX = 5000
 SHORT_MAX = 500  # location, when, people, vehicles
 CONTACT_MAX = 500
-HONEYPOT = "website"  # bots fill fields with names like this; people never see it
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, CR, LF
 
 
@@ -81,7 +80,8 @@ class TipForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), one_of(RELATION_IDS)],
     )
     contact = text_field(_l("Your contact details (optional)"), CONTACT_MAX)
-    website = StringField(_l("Leave this field empty"))  # the honeypot, see HONEYPOT
+    # The honeypot: hidden from people; bots fill in fields with names like "website".
+    website = StringField(_l("Leave this field empty"))
 
     def is_bot(self) -> bool:
         """True if the hidden honeypot field was filled in (people never see it)."""

@@ -1,4 +1,4 @@
-"""gunicorn's logger, made to forget who the clients are (DESIGN invariant 2).
+"""gunicorn's logger, made to forget who the clients are: no address reaches a log.
 
 gunicorn writes the peer's address into some of its own messages: a malformed
 request is logged as ``Invalid request from ip=…`` (gunicorn.workers.base,

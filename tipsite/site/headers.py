@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from markupsafe import escape
+
+from tipsite.site.config import site_config
 
 # Nothing from anywhere but this site; no scripts at all; no framing.
 CSP = (
@@ -33,7 +35,7 @@ def add_headers(response: Response) -> Response:
         h["Cache-Control"] = "no-store"
     if request.is_secure:
         h["Strict-Transport-Security"] = "max-age=63072000"
-    onion = current_app.config["TIPSITE"].onion_address
+    onion = site_config().onion_address
     if onion and not request.host.endswith(".onion"):
         # Tor Browser offers the onion version of the same page. The path is
         # percent-encoded again (any text a link carried, bytes that are not UTF-8,

@@ -46,10 +46,11 @@ from limits.errors import ConfigurationError
 from werkzeug.exceptions import TooManyRequests
 
 from tipsite.core.errors import ConfigError
+from tipsite.site.config import CONFIG_KEY, site_config
 
 log = logging.getLogger(__name__)
 ROTATION_SECONDS = 3600  # the HMAC key of client addresses lives at most this long (x2 in Redis)
-DERIVATIONS_PER_PROCESS = 1  # one Argon2id (8 MiB, ~12 ms) at a time per worker process
+DERIVATIONS_PER_PROCESS = 1  # one Argon2id (8 MiB; cost: docs/performance.md) per process
 SLOT_WAIT_SECONDS = 10  # then the tipster gets the busy page with their text
 BUSY_RETRY_SECONDS = 10
 ECHO_LIMIT = "3 per minute"  # per client: over-limit pages that read the body to show it back
@@ -81,7 +82,7 @@ _slots = threading.BoundedSemaphore(DERIVATIONS_PER_PROCESS)
 
 def hash_key(period: int) -> bytes:
     """The HMAC key of client addresses for rotation ``period``: random, in memory or Redis only."""
-    shared = not current_app.config["TIPSITE"].ratelimit_storage.startswith("memory://")
+    shared = not site_config().ratelimit_storage.startswith("memory://")
     with _hash_key_lock:
         state = _hash_key
         fresh = not shared or time.monotonic() - state.checked < 60
@@ -124,7 +125,7 @@ limiter = Limiter(
 
 
 def _client_limits() -> str:
-    return str(current_app.config["TIPSITE"].ratelimits)
+    return str(site_config().ratelimits)
 
 
 # Decorators: posts to this view count against the per-client limit, checked by
@@ -166,14 +167,14 @@ def _within(spec: str, key: str, scope: str, count: bool = True) -> int | None:
 
 def check_everyone() -> None:
     """Refuse (429) if everyone together stored too much; spends nothing."""
-    wait = _within(current_app.config["TIPSITE"].ratelimit_global, *_GLOBAL, count=False)
+    wait = _within(site_config().ratelimit_global, *_GLOBAL, count=False)
     if wait is not None:
         raise SiteBusy(retry_after=wait)
 
 
 def count_stored() -> None:
     """Count a tip or message that is about to be stored against the global budget."""
-    _within(current_app.config["TIPSITE"].ratelimit_global, *_GLOBAL)
+    _within(site_config().ratelimit_global, *_GLOBAL)
 
 
 def may_echo() -> bool:
@@ -218,11 +219,11 @@ def _over_limit(exc: RateLimitExceeded) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its limits from the site's settings (Flask-Limiter's config)."""
-    settings = app.config["TIPSITE"]
+    """Give ``app`` its limits from the site's configuration (Flask-Limiter's config)."""
+    config = app.config[CONFIG_KEY]
     app.config.update(
-        RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
+        RATELIMIT_ENABLED=config.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage,
     )
     try:
         limiter.init_app(app)

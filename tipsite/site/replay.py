@@ -38,6 +38,7 @@ from werkzeug.wrappers import Response
 
 from tipsite.core.durable import FILE_MODE, FOLDER_MODE, fsync_folder
 from tipsite.core.inbox import hide_times, list_quietly, read_quietly
+from tipsite.site.config import CONFIG_KEY, SiteConfig
 
 log = logging.getLogger(__name__)
 DAY = 24 * 3600
@@ -225,11 +226,11 @@ def _stamp_new_token(response: Response) -> Response:
     return response
 
 
-def make_store(settings: Any) -> UsedTokens:
+def make_store(config: SiteConfig) -> UsedTokens:
     """Disk under the instance folder by default; Redis when the limits use Redis."""
-    uri: str = settings.ratelimit_storage
+    uri = config.ratelimit_storage
     if uri.startswith("memory://"):
-        root = Path(settings.instance) / FOLDER
+        root = config.instance / FOLDER
         root.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         return DiskTokens(root)
     from limits.storage import storage_from_string
@@ -239,6 +240,6 @@ def make_store(settings: Any) -> UsedTokens:
 
 def init_app(app: Flask) -> None:
     """Give ``app`` its memory of used tokens and stamp every new form token."""
-    app.extensions[_EXTENSION] = make_store(app.config["TIPSITE"])
+    app.extensions[_EXTENSION] = make_store(app.config[CONFIG_KEY])
     app.before_request(_note_token)
     app.after_request(_stamp_new_token)

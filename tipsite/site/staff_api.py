@@ -34,7 +34,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -52,15 +52,10 @@ from tipsite.core.protocol import (
 )
 from tipsite.core.receipt import is_lookup
 from tipsite.site import limits
-from tipsite.site.config import Settings
+from tipsite.site.config import CONFIG_KEY, site_config
 from tipsite.site.replies import ReplyBox
 
 staff = Blueprint("staff_api", __name__, url_prefix=API_PREFIX)
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["TIPSITE"]
-    return settings
 
 
 def token_matches(header: str, expected_sha256: str) -> bool:
@@ -98,7 +93,7 @@ def requires_token(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _authorised() -> bool:
-    return token_matches(request.headers.get("Authorization", ""), _settings().staff_token_sha256)
+    return token_matches(request.headers.get("Authorization", ""), site_config().staff_token_sha256)
 
 
 def _too_many(limit: RequestLimit) -> Response:
@@ -108,7 +103,7 @@ def _too_many(limit: RequestLimit) -> Response:
 
 
 def _inbox() -> Inbox:
-    return Inbox(_settings().inbox)
+    return Inbox(site_config().inbox)
 
 
 def _answer(status: int, error: str) -> Response:
@@ -136,7 +131,7 @@ def key() -> Response:
     the site runs shows here at once.
     """
     try:
-        return jsonify(fingerprint=fingerprint(load_public_key(_settings().public_key)))
+        return jsonify(fingerprint=fingerprint(load_public_key(site_config().public_key)))
     except KeyFileError:
         response = jsonify(error="the site's key cannot be read")
         response.status_code = 503
@@ -199,7 +194,7 @@ def put_reply(lookup: str, name: str) -> Response:
     except EnvelopeError:
         return _answer(400, "not an envelope")
     try:
-        created = ReplyBox(_settings().replies).store(lookup, name, data)
+        created = ReplyBox(site_config().replies).store(lookup, name, data)
     except InboxError:
         return _answer(503, "the reply could not be stored")  # nothing identifying logged
     return Response(status=201 if created else 200)
@@ -207,7 +202,7 @@ def put_reply(lookup: str, name: str) -> Response:
 
 def enabled() -> bool:
     """True if this site serves the staff API."""
-    return bool(_settings().staff_token_sha256)
+    return bool(site_config().staff_token_sha256)
 
 
 def json_error(exc: HTTPException) -> Response:
@@ -225,5 +220,5 @@ def json_error(exc: HTTPException) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the staff API on ``app`` if a token hash is configured (else: no API)."""
-    if app.config["TIPSITE"].staff_token_sha256:
+    if app.config[CONFIG_KEY].staff_token_sha256:
         app.register_blueprint(staff)

@@ -23,16 +23,15 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from tipsite.core import envelope, payload
-from tipsite.core.errors import InboxError, KeyFileError
-from tipsite.core.inbox import Inbox
+from tipsite.core import payload
+from tipsite.core.errors import KeyFileError
 from tipsite.core.keys import fingerprint, load_public_key
 from tipsite.core.protocol import API_PREFIX
 from tipsite.core.receipt import derive, grouped, new_code, normalise
 from tipsite.core.sanitise import clean_text
 from tipsite.core.vocabulary import INDICATOR_GROUPS, RELATIONS, SETTINGS
-from tipsite.site import followup, limits, replay, staff_api
-from tipsite.site.config import LANGUAGES, Settings
+from tipsite.site import delivery, followup, limits, replay, staff_api
+from tipsite.site.config import LANGUAGES, site_config
 from tipsite.site.forms import FollowupForm, TipForm
 from tipsite.site.lang import language_blueprint
 
@@ -42,11 +41,6 @@ LANGUAGE_NAMES = [
     (code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in LANGUAGES
 ]
 site = language_blueprint("site", __name__)
-
-
-def settings() -> Settings:
-    settings: Settings = current_app.config["TIPSITE"]
-    return settings
 
 
 def show_form(form: TipForm, status: int = 200, problem: str | None = None) -> Any:
@@ -94,14 +88,10 @@ def submit() -> Any:
         # Bots get the same thank-you as people, so they learn nothing; nothing is stored.
         return redirect(url_for("site.thanks"), 303)
     limits.count_stored()
-    try:
-        # Read on every tip (a small file): a key removed or replaced at run time must
-        # close the form or take effect at once, never leave a stale key in memory.
-        public_key = load_public_key(settings().public_key)
-    except KeyFileError:
-        log.error("the public key cannot be read; tips are refused until it is fixed")
+    public_key = delivery.centre_key("tips")  # before the costly derivation below
+    if public_key is None:
         replay.release()
-        return show_form(form, 503, problem="closed")
+        return show_form(form, 503, problem=delivery.CLOSED)
     code = new_code()
     try:
         with limits.derivation_slot():  # Argon2id: bounded by concurrency, not by count
@@ -112,12 +102,10 @@ def submit() -> Any:
         raise
     document = payload.tip_document(tip_fields(form), g.lang, payload.utc_now(),
                                     reply_to=receipt.reply_to())
-    try:
-        Inbox(settings().inbox).deliver(envelope.seal(document, public_key, payload.KIND_TIP))
-    except InboxError as exc:
-        log.error("a tip could not be stored: %s", exc)  # no content, no client details
+    problem = delivery.seal_and_deliver(document, payload.KIND_TIP, public_key)
+    if problem:
         replay.release()
-        return show_form(form, 503, problem="storage")
+        return show_form(form, 503, problem=problem)
     # One token, one tip: a replayed form post must not send the tip twice.
     session.pop("csrf_token", None)
     # The code rides in the session cookie for one redirect only: the thank-you
@@ -214,7 +202,7 @@ def key() -> Any:
     try:
         # Read per request, as each tip reads it: after a key swap the page must show
         # the key tips are sealed to now, not the one the site started with.
-        shown = fingerprint(load_public_key(settings().public_key))
+        shown = fingerprint(load_public_key(site_config().public_key))
     except KeyFileError:
         return render_template("key.html", fingerprint=None), 503
     return render_template("key.html", fingerprint=shown)
@@ -313,12 +301,21 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_error_handler(HTTPException, error_page)
     app.context_processor(language_names)
+    app.context_processor(centre)
+    app.jinja_env.globals["site_config"] = site_config  # templates read it as code does
     app.register_error_handler(Exception, internal_error)
 
 
 def language_names() -> dict[str, Any]:
     """Every language with its own name, for the switch: adding one needs no template edit."""
     return {"languages": LANGUAGE_NAMES}
+
+
+def centre() -> dict[str, Any]:
+    """Who answers the tips (TIPSITE_CENTRE_*), for every page: templates never spell it out."""
+    config = site_config()
+    return {"centre": {"name": config.centre_name, "phone": config.phone_shown,
+                       "tel": config.phone_link, "email": config.centre_email}}
 
 
 def internal_error(exc: Exception) -> Any:
