@@ -68,9 +68,9 @@ $(LOCK_TOOL)/.installed: requirements/lock-tool.txt
 	touch $@
 
 # One universal resolution (every platform, Python 3.11 and later; the site runs on
-# Linux, the staff tool on Linux and macOS, office PCs will use the planned staff desk
-# in a browser): the test set first, then the site and the staff tool constrained to its
-# versions, so a package has one version in all three. setuptools, the build backend
+# Linux, the staff tool and its desk on Linux and macOS, office PCs use the desk in a
+# browser): the test set first, then the site, the staff tool and the desk constrained
+# to its versions, so a package has one version in all four. setuptools, the build backend
 # of the project itself, is in each set (from [build-system] requires).
 UV_COMPILE = $(LOCK_TOOL)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' $(UV_FLAGS)
@@ -82,6 +82,7 @@ _lock:
 	$(BUILD_REQUIRES) | $(UV_COMPILE) pyproject.toml - --extra test -o requirements/test.txt
 	$(BUILD_REQUIRES) | $(UV_COMPILE) pyproject.toml - --extra site -c requirements/test.txt -o requirements/site.txt
 	$(BUILD_REQUIRES) | $(UV_COMPILE) pyproject.toml - -c requirements/test.txt -o requirements/hotline.txt
+	$(BUILD_REQUIRES) | $(UV_COMPILE) pyproject.toml - --extra desk -c requirements/test.txt -o requirements/desk.txt
 	$(UV_COMPILE) requirements/lock-tool.in -o requirements/lock-tool.txt
 	@git diff --stat -- requirements/ 2>/dev/null || true
 

@@ -29,10 +29,7 @@ WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
 }
-SERVE = ("import sys; from pathlib import Path; from tipsite.desk.config import DeskConfig; "
-         "from tipsite.desk.serve import run; "
-         "run(DeskConfig(Path(sys.argv[1]), '127.0.0.1', int(sys.argv[2]), "
-         "kdf_cost='interactive'))")
+HOTLINE = Path(sys.executable).with_name("hotline")  # the installed entry point
 
 
 @dataclass
@@ -58,9 +55,10 @@ def live_desk(tmp_path: Path) -> Iterator[LiveDesk]:
     accounts.add("mette", METTE, admin=True, centre_keys=[centre])
     accounts.add("jonas", JONAS, admin=False, centre_keys=[centre])
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", SERVE, str(store), str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [str(HOTLINE), "desk", "--store", str(store), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line.startswith("The staff desk is at http://127.0.0.1:"), line

@@ -113,6 +113,7 @@ def direct_requirements(extras: tuple[str, ...]) -> list[Requirement]:
 LOCKS = {
     "hotline.txt": (),
     "site.txt": ("site",),
+    "desk.txt": ("desk",),
     "test.txt": ("test",),
 }
 
@@ -160,12 +161,15 @@ def test_the_staff_lock_holds_no_web_framework_and_the_site_no_test_tools() -> N
     assert not staff & WEB_ONLY, staff & WEB_ONLY
     assert not site & TEST_ONLY, site & TEST_ONLY
     assert {"pynacl", "click", "zxcvbn"} <= staff and {"flask", "gunicorn"} <= site
+    desk = {pin.name for pin in read_lock(REQUIREMENTS / "desk.txt")}
+    assert {"flask", "gunicorn", "pynacl"} <= desk and not desk & {"redis", "flask-limiter"}
+    assert not desk & TEST_ONLY
 
 
 def test_a_package_has_one_version_in_every_lock() -> None:
     """The site and the staff tool run the versions the tests ran."""
     tested = {(pin.name, str(pin.marker)): pin for pin in read_lock(REQUIREMENTS / "test.txt")}
-    for lock in ("site.txt", "hotline.txt"):
+    for lock in ("site.txt", "hotline.txt", "desk.txt"):
         for pin in read_lock(REQUIREMENTS / lock):
             twin = tested.get((pin.name, str(pin.marker)))
             assert twin is not None, f"{lock}: {pin.name} ({pin.marker}) is not in test.txt"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from tipsite.core.keys import KeyPair
 from tipsite.hotline import reader
 from tipsite.hotline.conversation import Conversation, gather
+from tipsite.hotline.decrypt import unseal_all
 from tipsite.hotline.store import Store, TipState
 
 
@@ -14,7 +15,7 @@ def open_conversations(store: Store, pairs: Sequence[KeyPair]
                        ) -> tuple[list[Conversation], list[reader.Unreadable]]:
     """Every conversation in ``store``, newest first, and the envelopes that did not open."""
     names = store.names()
-    plaintexts = reader.unseal_chunk(names, store.read_many(names), pairs)
+    plaintexts = unseal_all(names, store.read_many, lambda sealed: list(pairs))
     opened: list[reader.Opened] = []
     unreadable: list[reader.Unreadable] = []
     for item in reader.read_tips(names, plaintexts, pairs, store.states(), TipState()):

@@ -26,7 +26,7 @@ from tipsite.hotline import editor, ui
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
 # The modules of tipsite.hotline.commands, each with its COMMANDS.
-COMMAND_MODULES = ("keys", "intake", "triage", "reply", "export")
+COMMAND_MODULES = ("keys", "intake", "triage", "reply", "export", "users", "desk")
 
 
 class HotlineGroup(click.Group):
@@ -91,8 +91,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # The store locks with fcntl and the inbox opens folders with O_DIRECTORY: a
         # plain refusal, not an ImportError's traceback.
         ui.fail("hotline runs on Linux and macOS, not on Windows",
-                "use it on a Linux or macOS machine; office PCs will reach tips through "
-                "the staff desk in a browser (planned)", EXIT_USAGE)
+                "use it on a Linux or macOS machine; office PCs reach tips through "
+                "the staff desk in a browser (hotline desk)", EXIT_USAGE)
     try:
         code = cli.main(args=argv, prog_name="hotline", standalone_mode=False)
     except ui.Failure as exc:

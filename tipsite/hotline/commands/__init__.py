@@ -9,4 +9,6 @@ Each command is thin: it reads its options, calls the service modules of
 - ``triage``   list, show, done, note, purge
 - ``reply``    reply to a tipster
 - ``export``   JSON, CSV and HTML exports
+- ``users``    the desk's staff accounts: user add, remove, list (docs/desk.md)
+- ``desk``     serve the staff desk in a browser (docs/desk.md)
 """
