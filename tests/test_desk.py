@@ -250,3 +250,63 @@ def test_the_stylesheet_reaches_the_login_page_and_keeps_its_form_working(
         assert css.status_code == 200 and css.mimetype == "text/css"
     assert client.post("/login", data={"username": "mette", "passphrase": METTE,
                                        "csrf_token": token}).status_code == 302
+
+
+def test_search_and_filters_find_the_tips_that_say_it(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    store = Store(store_path)
+    clinic = add_tip(store, centre, vehicles="Hvid varevogn AB 12 345")
+    site = add_tip(store, centre, setting="building_site", location="Havnegade 4, Odense",
+                   description="Arbejderne sover i containere.")
+    log_in()
+    found = client.get("/?q=ab+12+345").get_data(as_text=True)
+    assert clinic[:8] in found and site[:8] not in found
+    both = client.get("/?q=sover").get_data(as_text=True)
+    assert clinic[:8] in both and site[:8] in both
+    building = client.get("/?setting=building_site").get_data(as_text=True)
+    assert site[:8] in building and clinic[:8] not in building
+    nothing = client.get("/?q=kiosk").get_data(as_text=True)
+    assert "Intet tip passer til søgningen." in nothing
+
+
+def test_related_tips_are_linked_with_what_matched_marked(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    store = Store(store_path)
+    first = add_tip(store, centre, location="Vestergade 12, 8000 Aarhus")
+    second = add_tip(store, centre, location="vestergade 12", description="Samme klinik.")
+    other = add_tip(store, centre, location="Havnegade 4, Odense")
+    log_in()
+    page = client.get(f"/c/{first}").get_data(as_text=True)
+    assert f'href="/c/{second}"' in page and f'href="/c/{other}"' not in page
+    assert "adresse: <mark>Vestergade 12, 8000</mark>" in page  # as this tip wrote it
+    assert "<mark>Vestergade 12, 8000</mark> Aarhus" in page
+
+
+def test_the_opened_store_is_kept_until_it_changes_and_dropped_when_all_leave(
+        client: FlaskClient, log_in: LogIn, desk: Flask, store_path: Path,
+        centre: keys.KeyPair) -> None:
+    store = Store(store_path)
+    add_tip(store, centre)
+    log_in()
+    library = desk.extensions["desk"].library
+    client.get("/")
+    kept = library._kept.copy()
+    client.get("/")
+    assert library._kept == kept  # the same opened store, not opened again
+    late = add_tip(store, centre, location="Nørregade 1")  # a pull in another process
+    assert late[:8] in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf(client.get("/").get_data(as_text=True))})
+    assert library._kept == {}  # nobody is logged in: no opened tip stays in memory
+
+
+def test_every_desk_word_has_its_danish() -> None:
+    from babel.messages.pofile import read_po
+
+    from tipsite.desk.words import TRANSLATIONS
+
+    with open(TRANSLATIONS / "da" / "LC_MESSAGES" / "messages.po", "rb") as po:
+        catalog = read_po(po)
+    untranslated = [m.id for m in catalog if m.id and not all(
+        m.string if isinstance(m.string, tuple) else [m.string])]
+    assert untranslated == []
+    assert len(catalog) > 40

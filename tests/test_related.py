@@ -57,5 +57,10 @@ def test_three_neighbours_reporting_one_clinic_are_linked_with_what_matched() ->
     assert written_forms(links["c"]) == {"ab12345", "+45 20304050"}
 
 
+def test_an_address_ends_at_the_end_of_its_line() -> None:
+    assert identifiers("vestergade 12\nSamme klinik") == [
+        Identifier("address", "vestergade 12", "vestergade 12")]
+
+
 def test_identifiers_remember_how_the_tip_wrote_them() -> None:
     assert identifiers("Bil: AB 12 345") == [Identifier("plate", "AB12345", "AB 12 345")]

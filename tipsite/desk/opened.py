@@ -1,29 +1,98 @@
-"""The store's conversations, opened in memory with the keys of a logged-in person."""
+"""The store's conversations, opened in memory with a session's keys, kept while unchanged.
+
+Opening 10,000 envelopes takes seconds, so the desk opens them once and keeps the
+result (with its search index and related-tip links) until the store changes: a
+pull, an import or another person's status change. The result holds tip text, so
+it lives in memory only and is dropped when nobody is logged in.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tipsite.core.keys import KeyPair
-from tipsite.hotline import reader
+from tipsite.hotline import reader, related
 from tipsite.hotline.conversation import Conversation, gather
 from tipsite.hotline.decrypt import unseal_all
-from tipsite.hotline.store import Store, TipState
+from tipsite.hotline.search import Index, text_of
+from tipsite.hotline.store import STATE_FILE, Store, TipState
+
+Signature = tuple[int, ...]
 
 
-def open_conversations(store: Store, pairs: Sequence[KeyPair]
-                       ) -> tuple[list[Conversation], list[reader.Unreadable]]:
-    """Every conversation in ``store``, newest first, and the envelopes that did not open."""
+@dataclass(frozen=True)
+class Opened:
+    """The store as one set of keys sees it, newest conversation first."""
+
+    conversations: list[Conversation]
+    unreadable: list[reader.Unreadable]
+    index: Index
+    links: dict[str, list[related.Link]]
+
+    def find(self, conversation_id: str) -> Conversation | None:
+        """The conversation with this id, or None."""
+        return next((c for c in self.conversations if c.id == conversation_id), None)
+
+
+def open_conversations(store: Store, pairs: Sequence[KeyPair]) -> Opened:
+    """Every conversation in ``store`` opened with ``pairs``, with its index and links."""
     names = store.names()
     plaintexts = unseal_all(names, store.read_many, lambda sealed: list(pairs))
-    opened: list[reader.Opened] = []
+    items: list[reader.Opened] = []
     unreadable: list[reader.Unreadable] = []
     for item in reader.read_tips(names, plaintexts, pairs, store.states(), TipState()):
         if isinstance(item, reader.Unreadable):
             unreadable.append(item)
         else:
-            opened.append(item)
+            items.append(item)
     replies = [reader.open_reply(r, pairs) for r in store.replies()]
-    conversations = gather(opened, replies)
+    conversations = gather(items, replies)
     conversations.reverse()
-    return conversations, unreadable
+    texts = {c.id: text_of(c) for c in conversations}
+    return Opened(conversations, unreadable, Index(conversations), related.link(texts))
+
+
+class Library:
+    """The opened store of one desk, per set of keys, reopened when the store changes."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._kept: dict[frozenset[bytes], tuple[Signature, Opened]] = {}
+
+    def opened(self, pairs: Sequence[KeyPair]) -> Opened:
+        """The store opened with ``pairs``: kept from before if nothing changed."""
+        wanted = frozenset(pair.key_id for pair in pairs)
+        with self._lock:  # one opening at a time: two people logging in share the work
+            signature = self._signature()
+            kept = self._kept.get(wanted)
+            if kept is not None and kept[0] == signature:
+                return kept[1]
+            fresh = open_conversations(self.store, pairs)
+            if self._signature() != signature:
+                # Changed while opening (a pull, or the state file made on first use):
+                # open again, so what is kept never misses what the signature says.
+                signature = self._signature()
+                fresh = open_conversations(self.store, pairs)
+            self._kept[wanted] = (signature, fresh)
+            return fresh
+
+    def forget(self) -> None:
+        """Drop every opened tip (nobody is logged in any more)."""
+        with self._lock:
+            self._kept.clear()
+
+    def _signature(self) -> Signature:
+        """What changes when a tip arrives or goes, or staff state is written."""
+        parts: list[int] = []
+        for path in (self.store.tips, self.store.path / STATE_FILE):
+            try:
+                info = os.stat(path)
+            except FileNotFoundError:
+                parts += [0, 0, 0]
+                continue
+            parts += [info.st_mtime_ns, info.st_size, info.st_ino]
+        return tuple(parts)

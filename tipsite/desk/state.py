@@ -7,6 +7,7 @@ from typing import cast
 from flask import current_app
 
 from tipsite.desk.config import DeskConfig
+from tipsite.desk.opened import Library
 from tipsite.desk.sessions import Sessions
 from tipsite.desk.throttle import Throttle
 from tipsite.hotline.accounts import Accounts
@@ -22,6 +23,12 @@ class Desk:
         self.accounts = Accounts(config.store, config.kdf_cost)
         self.sessions = Sessions(config.idle_minutes * 60)
         self.throttle = Throttle()
+        self.library = Library(self.store)
+
+    def forget_if_nobody(self) -> None:
+        """Drop the opened tips from memory once nobody is logged in."""
+        if not self.sessions.names():
+            self.library.forget()
 
 
 def running() -> Desk:

@@ -18,11 +18,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from tipsite.core.errors import WrongPassphrase
-from tipsite.desk.opened import open_conversations
+from tipsite.core.vocabulary import SETTINGS
 from tipsite.desk.sessions import DeskSession
 from tipsite.desk.state import running
-from tipsite.hotline import trail
+from tipsite.hotline import related, trail
 from tipsite.hotline.accounts import AccountError
+from tipsite.hotline.store import STATUSES
 
 blueprint = Blueprint("desk", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static")
@@ -52,6 +53,8 @@ def require_login() -> BaseResponse | None:
         running().sessions.end_account(g.desk_session.name)
         g.desk_session = None
     g.logout_form = LogoutForm()
+    if g.desk_session is None:
+        running().forget_if_nobody()
     if g.desk_session is None and request.endpoint not in OPEN_PAGES:
         locked = sid is not None
         if locked:
@@ -89,6 +92,7 @@ def logout() -> BaseResponse:
     current: DeskSession = g.desk_session
     running().sessions.end(session.get("sid"))
     session.clear()
+    running().forget_if_nobody()
     trail.record(running().config.store, current.name, "logout")
     return redirect(url_for("desk.login", out=1))
 
@@ -96,17 +100,28 @@ def logout() -> BaseResponse:
 @blueprint.route("/")
 def inbox() -> str:
     current: DeskSession = g.desk_session
-    conversations, unreadable = open_conversations(running().store, current.login.centre_keys)
-    return render_template("inbox.html", conversations=conversations, unreadable=unreadable)
+    opened = running().library.opened(current.login.centre_keys)
+    query = request.args.get("q", "")[:200]
+    status = request.args.get("status", "")
+    setting = request.args.get("setting", "")
+    found = opened.index.matches(query)
+    shown = [c for c in opened.conversations if c.id in found
+             and (not status or c.status == status)
+             and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
+    return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
+                           unreadable=opened.unreadable, query=query, status=status,
+                           setting=setting, statuses=STATUSES, settings=SETTINGS)
 
 
 @blueprint.route("/c/<tip_id>")
 def conversation(tip_id: str) -> str:
     current: DeskSession = g.desk_session
-    conversations, _ = open_conversations(running().store, current.login.centre_keys)
-    found = next((c for c in conversations if c.id == tip_id), None)
+    opened = running().library.opened(current.login.centre_keys)
+    found = opened.find(tip_id)
     if found is None:
         abort(404)
     trail.record(running().config.store, current.name, "open", tip_id)
-    return render_template("conversation.html", conversation=found)
-
+    links = opened.links.get(tip_id, [])
+    return render_template("conversation.html", conversation=found, links=links,
+                           marks=sorted(related.written_forms(links), key=len, reverse=True),
+                           others={lk.other: opened.find(lk.other) for lk in links})

@@ -8,11 +8,14 @@ on the desk as the tipster saw it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel, get_locale, gettext
+from markupsafe import Markup, escape
 
 from tipsite.core import vocabulary
 from tipsite.hotline.shortid import SHOWN
@@ -37,6 +40,8 @@ def init_words(app: Flask) -> None:
         status=status_word,
         shortid=lambda value: str(value)[:SHOWN],
         when=when,
+        marked=marked,
+        kind=kind_word,
     )
     app.context_processor(lambda: {"desk_lang": str(get_locale() or LANGUAGES[0])})
 
@@ -56,6 +61,16 @@ def status_word(status: str) -> str:
     return words.get(status, status)
 
 
+def kind_word(kind: str) -> str:
+    """What kind of identifier links two tips, in the page's language."""
+    words: dict[str, str] = {
+        "address": gettext("address"), "plate": gettext("number plate"),
+        "phone": gettext("phone number"), "cvr": gettext("CVR number"),
+        "company": gettext("company"),
+    }
+    return words.get(kind, kind)
+
+
 def when(stamp: str) -> str:
     """An ISO time from a tip as ``2026-12-08 09:14 UTC`` (tips keep UTC)."""
     try:
@@ -63,3 +78,19 @@ def when(stamp: str) -> str:
     except (TypeError, ValueError):
         return str(stamp)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def marked(text: object, marks: Sequence[str]) -> Markup:
+    """``text`` escaped, with each of ``marks`` (exact spellings) wrapped in <mark>."""
+    plain = str(text or "")
+    if not marks:
+        return escape(plain)
+    # Longest first, so "Vestergade 12, 8000" wins over "Vestergade 12".
+    pattern = re.compile("|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True)))
+    pieces: list[str] = []
+    start = 0
+    for match in pattern.finditer(plain):
+        pieces += [escape(plain[start:match.start()]), Markup("<mark>%s</mark>") % match.group(0)]
+        start = match.end()
+    pieces.append(escape(plain[start:]))
+    return Markup("").join(pieces)

@@ -32,4 +32,5 @@ directly), and the command line over it:
 - ``accounts``     staff accounts: own passphrases that open the centre's keys
 - ``trail``        the audit trail: who did what to which tip, and when
 - ``related``      tips naming the same address, plate, phone, CVR or company
+- ``search``       finding conversations by every word of a query
 """

@@ -24,7 +24,7 @@ _ADDRESS = re.compile(
     # One word ending in a street word, in any case ("vestergade", "Nørrebrogade"), or a
     # capitalised word before one ("Nørre Allé"): "på Toften" must not become a street.
     rf"(?<!\w)(?P<street>(?i:[a-zæøåé]+{_STREET})|[A-ZÆØÅ][a-zæøåé]+ (?i:{_STREET}))\.?"
-    r"\s+(?P<number>\d{1,4}\s?[A-Za-z]?)\b(?:,?\s*(?P<postcode>\d{4})\b)?",
+    r"[ \t]+(?P<number>\d{1,4} ?[A-Za-z]?)\b(?:,?[ \t]*(?P<postcode>\d{4})\b)?",
 )
 # Danish plates: two letters and five digits, however spaced ("AB 12 345", "ab12345").
 _PLATE = re.compile(r"\b(?P<letters>[A-Za-zÆØÅæøå]{2})[ -]?(?P<digits>\d{2}[ -]?\d{3})\b")
