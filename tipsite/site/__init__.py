@@ -6,6 +6,8 @@
 - ``web``          the tip form, the pages, error pages
 - ``followup``     the tipster's follow-up pages (receipt code, replies, more details)
 - ``forms``        the form definitions (field names are a contract)
+- ``photos``       photos cleaned of all but their pixels (decoded, re-encoded)
+- ``photolimits``  TIPSITE_PHOTO_* settings: how many photos, how large
 - ``headers``      privacy and safety headers on every response
 - ``limits``       rate limits on keyed, rotating hashes of the address
 - ``replay``       one form token, one tip, across workers

@@ -1,0 +1,228 @@
+"""Photos sent with a tip, cleaned of everything but the picture.
+
+A phone photo carries the tipster's GPS position, the phone's make and model, the
+time to the second, maker notes and a thumbnail that may show more than the crop.
+Deleting known tags would leave whatever tag we do not know, so each photo is
+decoded to pixels and encoded afresh (a new JPEG, or a PNG when it has real
+transparency), with nothing carried over: no EXIF, XMP, IPTC, ICC profile,
+comment or thumbnail. Colours are converted to sRGB first, so dropping the
+profile changes nothing a person sees.
+
+The format is judged by the bytes alone (never the file name or content type):
+JPEG, PNG, HEIC/HEIF (iPhones' default) and WebP; anything else, anything
+damaged, animated or too large is refused with a :class:`PhotoError` whose
+``code`` names the reason and whose ``message`` says it in plain words (a gettext
+msgid; the page translates it). No other exception leaves this module for any
+input. Nothing here touches disk. What it costs: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from tipsite.core.attachments import TYPE_JPEG, TYPE_PNG, Photo
+from tipsite.core.errors import PhotoError
+from tipsite.core.vocabulary import N_
+from tipsite.site.photolimits import DEFAULT_MAX_BYTES, MAX_COUNT
+
+MAX_SIDE = 4096  # the longest side kept: a plate or a sign stays readable
+#: Decoded pixels allowed: a 48-megapixel phone photo (8064 x 6048) passes; one
+#: decoded image then holds at most 200 MB (4 bytes a pixel).
+MAX_PIXELS = 50_000_000
+MAX_INPUT_SIDE = 30_000  # a phone panorama is under 20,000 px; wider is no photo
+JPEG_QUALITY = 85  # no visible loss at phone sizes, a third of the bytes of 95
+#: A re-encoded PNG above this (noise with transparency) is flattened to JPEG, so
+#: five photos always fit one sealed envelope (attachments.MAX_PADDED).
+MAX_PNG_BYTES = 16 * 1024 * 1024
+MAX_OUTPUT_BYTES = 24 * 1024 * 1024
+ACCEPTED = ("JPEG", "PNG", "HEIF", "WEBP")  # the only decoders Pillow may try
+
+MESSAGES = {
+    "empty": N_("This file is empty. Choose the photo again."),
+    "too_large": N_("This photo is too large. Send a smaller copy of it."),
+    "too_many": N_("You have chosen more photos than a tip can carry."),
+    "too_many_pixels": N_("This photo has too many pixels. Send a smaller copy of it."),
+    "unsupported": N_("This file is not a photo we can take. Send a JPEG, PNG, HEIC or "
+                      "WebP photo."),
+    "damaged": N_("This photo is damaged or incomplete. Take or save it again and send it."),
+    "animated": N_("Moving pictures cannot be sent. Send a still photo."),
+}
+
+# Pillow's guard against decompression bombs: refuse, never merely warn. Process-wide
+# on purpose: the site never wants such an image decoded (and a warnings filter set
+# per call would not be thread-safe under gunicorn's threads).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is refused, never filled in grey
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+# One decode at a time per worker process: gunicorn's threads would otherwise
+# hold several decoded photos at once, and memory per worker must stay bounded.
+_DECODING = threading.BoundedSemaphore(1)
+
+
+@dataclass(frozen=True, repr=False)
+class CleanPhoto(Photo):
+    """A re-encoded photo ready to seal, with its size in pixels."""
+
+    width: int = 0
+    height: int = 0
+
+
+def photo_error(code: str, position: int = 0) -> PhotoError:
+    """The :class:`PhotoError` for ``code``, with its plain-words message."""
+    return PhotoError(code, MESSAGES[code], position)
+
+
+def clean_photos(
+    files: Sequence[bytes], max_count: int = MAX_COUNT, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[CleanPhoto]:
+    """Clean every photo of one tip; the first refused one raises for them all.
+
+    All or nothing, like the tip: a tipster never sends a tip missing a photo
+    they chose. The error's ``position`` says which photo (1 = the first).
+    """
+    if len(files) > max_count:
+        raise photo_error("too_many")
+    cleaned = []
+    for position, data in enumerate(files, start=1):
+        try:
+            cleaned.append(clean_photo(data, max_bytes))
+        except PhotoError as error:
+            error.position = position
+            raise
+    return cleaned
+
+
+def clean_photo(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanPhoto:
+    """Decode ``data``, keep only its pixels, upright and at most MAX_SIDE, re-encoded."""
+    if not data:
+        raise photo_error("empty")
+    if len(data) > max_bytes:
+        raise photo_error("too_large")
+    with _DECODING:
+        image = _decode(data)
+        try:
+            return _encode(_normalise(image))
+        except PhotoError:
+            raise
+        except Exception:  # a hostile file can make any step fail; it is damaged
+            raise photo_error("damaged") from None
+        finally:
+            image.close()
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Open ``data`` with an accepted decoder, check it, and decode its pixels."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise photo_error("too_many_pixels") from None
+    except Exception:  # not one of the accepted formats (zip, HTML, GIF, ...) or garbled
+        raise photo_error("unsupported") from None
+    try:
+        _check(image)
+        _draft(image)
+        image.load()  # decodes everything now: a truncated file fails here
+    except PhotoError:
+        image.close()
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image.close()
+        raise photo_error("too_many_pixels") from None
+    except Exception:
+        image.close()
+        raise photo_error("damaged") from None
+    return image
+
+
+def _check(image: Image.Image) -> None:
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise photo_error("damaged")
+    if width * height > MAX_PIXELS or max(width, height) > MAX_INPUT_SIDE:
+        raise photo_error("too_many_pixels")
+    # Several frames: an animation (WebP, APNG) or a HEIF image collection. Sending
+    # only the first frame would drop what the tipster meant to show.
+    if getattr(image, "n_frames", 1) > 1:
+        raise photo_error("animated")
+
+
+def _draft(image: Image.Image) -> None:
+    """Let libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 size: less memory, less time."""
+    if image.format == "JPEG":
+        scale = max(image.size) / MAX_SIDE
+        if scale >= 2:
+            image.draft("RGB", (int(image.size[0] / scale), int(image.size[1] / scale)))
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    """Upright, sRGB, RGB or RGBA, at most MAX_SIDE: a fresh image with no metadata."""
+    upright = ImageOps.exif_transpose(image) or image
+    mode = "RGBA" if _has_transparency(upright) else "RGB"
+    pixels = _to_srgb(upright.convert(mode), image.info.get("icc_profile"))
+    if max(pixels.size) > MAX_SIDE:
+        pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    # A new image receives the pixels only: no info, EXIF, XMP or profile can follow.
+    fresh = Image.new(mode, pixels.size)
+    fresh.paste(pixels)
+    return fresh
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    if image.mode not in ("RGBA", "LA", "PA", "RGBa", "La") and "transparency" not in image.info:
+        return False
+    alpha = image.convert("RGBA").getchannel("A")
+    low, _ = alpha.getextrema()  # one band: (lowest, highest)
+    # An alpha channel that is opaque everywhere is no transparency: that photo is a JPEG.
+    return bool(isinstance(low, int | float) and low < 255)
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert from the photo's colour profile (often Display P3 on phones) to sRGB."""
+    if not icc:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if source.profile.xcolor_space.strip() != "RGB":
+            return image
+        converted = ImageCms.profileToProfile(
+            image, source, ImageCms.createProfile("sRGB"), outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # a broken profile: keep the pixels as they are
+    return converted or image
+
+
+def _encode(image: Image.Image) -> CleanPhoto:
+    """Write ``image`` as a new PNG (transparency) or JPEG, passing no metadata at all."""
+    if image.mode == "RGBA":
+        data = _save(image, "PNG")
+        if len(data) <= MAX_PNG_BYTES:
+            return CleanPhoto(TYPE_PNG, data, image.width, image.height)
+        image = _flatten(image)
+    data = _save(image, "JPEG")
+    if len(data) > MAX_OUTPUT_BYTES:
+        raise photo_error("too_large")
+    return CleanPhoto(TYPE_JPEG, data, image.width, image.height)
+
+
+def _save(image: Image.Image, format: str) -> bytes:
+    out = io.BytesIO()
+    if format == "JPEG":
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Transparency onto white, for a PNG too large to keep as one."""
+    white = Image.new("RGB", image.size, (255, 255, 255))
+    white.paste(image, mask=image.getchannel("A"))
+    return white
