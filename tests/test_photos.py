@@ -100,6 +100,13 @@ def test_a_heic_from_an_iphone_becomes_a_clean_jpeg() -> None:
     assert difference(Image.open(io.BytesIO(clean.data)), photofiles.scene()) < 6
 
 
+def test_a_sideways_heic_comes_out_upright() -> None:
+    clean = photos.clean_photo(photofiles.heic(640, 480, orientation=6))
+    assert (clean.width, clean.height) == (480, 640)
+    assert_no_trace(clean)
+    assert difference(Image.open(io.BytesIO(clean.data)), photofiles.upright_scene()) < 6
+
+
 def test_a_png_with_transparency_stays_a_png_with_its_alpha() -> None:
     clean = photos.clean_photo(photofiles.png_with_alpha())
     assert clean.type == TYPE_PNG

@@ -92,11 +92,11 @@ def upright_scene(width: int = 640, height: int = 480) -> Image.Image:
     return scene(width, height).transpose(Image.Transpose.ROTATE_270)
 
 
-def heic(width: int = 640, height: int = 480) -> bytes:
-    """A HEIC as an iPhone saves it, with EXIF (make, GPS) inside."""
+def heic(width: int = 640, height: int = 480, orientation: int = 1) -> bytes:
+    """A HEIC as an iPhone saves it, with EXIF (make, GPS, orientation) inside."""
     heif = pillow_heif.from_pillow(scene(width, height))
     out = io.BytesIO()
-    heif.save(out, quality=90, exif=_exif(orientation=1).tobytes())
+    heif.save(out, quality=90, exif=_exif(orientation).tobytes())
     return out.getvalue()
 
 
@@ -179,11 +179,11 @@ def _png_header_bomb(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def noisy_jpeg(width: int = 4032, height: int = 3024, quality: int = 95) -> bytes:
+def noisy_jpeg(width: int = 4032, height: int = 3024, quality: int = 92) -> bytes:
     """A phone-sized photo of about 5 MB: a scene with noise, as a camera sensor makes it."""
     rng = random.Random(15)  # noqa: S311 - seeded, repeatable test data
     noise = Image.frombytes("L", (width, height), rng.randbytes(width * height))
-    image = Image.blend(scene(width, height), Image.merge("RGB", [noise] * 3), 0.25)
+    image = Image.blend(scene(width, height), Image.merge("RGB", [noise] * 3), 0.12)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality, exif=_exif().tobytes())
     return out.getvalue()
