@@ -130,6 +130,52 @@ def test_a_webp_becomes_a_clean_jpeg() -> None:
     assert difference(Image.open(io.BytesIO(clean.data)), photofiles.scene(320, 240)) < 6
 
 
+def encoded(image: Image.Image, format: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format, **options)
+    return out.getvalue()
+
+
+MODES = [
+    ("black and white PNG", lambda: encoded(photofiles.scene().convert("1"), "PNG")),
+    ("grey JPEG", lambda: encoded(photofiles.scene().convert("L"), "JPEG")),
+    ("grey with alpha PNG", lambda: encoded(photofiles.scene().convert("LA"), "PNG")),
+    ("palette PNG", lambda: encoded(photofiles.scene().convert(
+        "P", palette=Image.Palette.ADAPTIVE), "PNG")),
+    ("16-bit grey PNG", lambda: encoded(photofiles.scene().convert("L").convert("I;16"), "PNG")),
+    ("CMYK JPEG", lambda: encoded(photofiles.scene().convert("CMYK"), "JPEG")),
+    ("lossless WebP with alpha", lambda: encoded(photofiles.scene().convert("RGBA"), "WEBP",
+                                                 lossless=True)),
+]
+
+
+@pytest.mark.parametrize(("what", "make"), MODES, ids=[m[0] for m in MODES])
+def test_every_kind_of_pixel_becomes_a_plain_rgb_jpeg(what: str, make: object) -> None:
+    assert callable(make)
+    source = make()
+    clean = photos.clean_photo(source)
+    image = Image.open(io.BytesIO(clean.data))
+    assert (clean.type, image.mode, image.size) == (TYPE_JPEG, "RGB", (640, 480))
+    assert difference(image, Image.open(io.BytesIO(source))) < 6
+
+
+def test_a_transparent_png_too_large_to_keep_is_flattened_to_jpeg(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Noise with transparency could re-encode past what five photos may weigh."""
+    monkeypatch.setattr(photos, "MAX_PNG_BYTES", 1000)
+    clean = photos.clean_photo(photofiles.png_with_alpha())
+    assert clean.type == TYPE_JPEG
+    assert_no_trace(clean)
+
+
+def test_a_photo_that_re_encodes_too_large_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(photos, "MAX_OUTPUT_BYTES", 1000)
+    with pytest.raises(PhotoError) as refused:
+        photos.clean_photo(photofiles.phone_jpeg())
+    assert refused.value.code == "too_large"
+
+
 def test_an_srgb_profile_is_not_kept() -> None:
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     out = io.BytesIO()
