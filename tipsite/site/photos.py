@@ -169,6 +169,8 @@ def _normalise(image: Image.Image) -> Image.Image:
     """
     icc = image.info.get("icc_profile")
     ImageOps.exif_transpose(image, in_place=True)
+    if image.mode.startswith("I"):  # 16-bit grey (PNG): convert() would clip it to white
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     mode = "RGBA" if _has_transparency(image) else "RGB"
     pixels = _to_srgb(image if image.mode == mode else image.convert(mode), icc)
     if max(pixels.size) > MAX_SIDE:
