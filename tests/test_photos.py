@@ -205,6 +205,20 @@ def test_the_longest_side_is_capped(size: tuple[int, int], expected: tuple[int, 
     assert difference(image, photofiles.scene(*size).resize(expected)) < 6
 
 
+CORRUPT_EXIF = [
+    b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xff" + bytes(20),
+    b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x05\x00\x00\x00\xff\xff\xff\x7f",
+]
+
+
+@pytest.mark.parametrize("exif", CORRUPT_EXIF)
+def test_corrupt_exif_neither_refuses_the_photo_nor_warns(exif: bytes) -> None:
+    """Pillow warns about such EXIF (an error under this suite's filters); it is dropped."""
+    clean = photos.clean_photo(encoded(photofiles.scene(), "JPEG", exif=exif))
+    assert (clean.width, clean.height) == (640, 480)
+    assert b"Exif" not in clean.data
+
+
 def test_a_polyglot_loses_its_appended_archive() -> None:
     """A JPEG with a zip after it is a photo; what follows the picture is not kept."""
     polyglot = photofiles.polyglot()

@@ -21,7 +21,8 @@ from __future__ import annotations
 import io
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pillow_heif
@@ -55,11 +56,8 @@ MESSAGES = {
     "animated": N_("Moving pictures cannot be sent. Send a still photo."),
 }
 
-# Pillow's guard against decompression bombs: refuse, never merely warn. Process-wide
-# on purpose: the site never wants such an image decoded (and a warnings filter set
-# per call would not be thread-safe under gunicorn's threads).
+# Pillow's guard against decompression bombs; _warnings_handled makes its warning a refusal.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is refused, never filled in grey
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 # One decode at a time per worker process: gunicorn's threads would otherwise
@@ -106,7 +104,7 @@ def clean_photo(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanPhoto:
         raise photo_error("empty")
     if len(data) > max_bytes:
         raise photo_error("too_large")
-    with _DECODING:
+    with _DECODING, _warnings_handled():
         image = _decode(data)
         try:
             return _encode(_normalise(image))
@@ -116,6 +114,22 @@ def clean_photo(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CleanPhoto:
             raise photo_error("damaged") from None
         finally:
             image.close()
+
+
+@contextmanager
+def _warnings_handled() -> Iterator[None]:
+    """A bomb warning becomes an error; every other warning (corrupt EXIF) is ignored.
+
+    The same whatever the process's filters (tests make warnings errors, production
+    would log them): metadata we drop anyway must neither refuse a photo nor leave a
+    trace in a log. Warning filters are process-wide; this runs under _DECODING, so
+    its only effect on other threads is that a warning of theirs in this window is
+    not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
 
 
 def _decode(data: bytes) -> Image.Image:
