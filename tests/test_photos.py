@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from babel.messages.extract import extract_from_file
@@ -273,6 +274,16 @@ def test_one_bad_photo_refuses_the_set_and_says_which() -> None:
 def test_several_photos_come_back_in_order() -> None:
     cleaned = photos.clean_photos([photofiles.webp(), photofiles.png_with_alpha()])
     assert [c.type for c in cleaned] == [TYPE_JPEG, TYPE_PNG]
+
+
+def test_photos_cleaned_in_parallel_threads_come_out_as_alone() -> None:
+    """gunicorn's threads share a worker: one decode at a time, each result its own."""
+    sources = [photofiles.phone_jpeg(), photofiles.heic(), photofiles.webp(),
+               photofiles.png_with_alpha()] * 2
+    alone = [photos.clean_photo(source).data for source in sources]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = [clean.data for clean in pool.map(photos.clean_photo, sources)]
+    assert together == alone
 
 
 def test_damaged_files_never_raise_anything_but_a_photo_error() -> None:
