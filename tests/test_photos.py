@@ -183,6 +183,17 @@ def test_a_photo_that_re_encodes_too_large_is_refused(monkeypatch: pytest.Monkey
     assert refused.value.code == "too_large"
 
 
+def test_colours_are_converted_to_srgb_before_the_profile_is_dropped() -> None:
+    """Dropping a wide-gamut profile (Display P3 on iPhones) must not change the colours."""
+    source = encoded(Image.new("RGB", (64, 64), (255, 0, 0)), "JPEG",
+                     icc_profile=photofiles.swapped_profile(), quality=95)
+    clean = photos.clean_photo(source)
+    image = Image.open(io.BytesIO(clean.data))
+    assert "icc_profile" not in image.info
+    red, green, blue = image.getpixel((32, 32))  # type: ignore[misc]
+    assert green > 240 and red < 15 and blue < 15  # the profile said: this is green
+
+
 def test_an_srgb_profile_is_not_kept() -> None:
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     out = io.BytesIO()

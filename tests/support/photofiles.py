@@ -187,3 +187,41 @@ def noisy_jpeg(width: int = 4032, height: int = 3024, quality: int = 92) -> byte
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality, exif=_exif().tobytes())
     return out.getvalue()
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+
+def swapped_profile() -> bytes:
+    """An ICC v2 RGB display profile whose red and green primaries are swapped.
+
+    Made by hand (no wide-gamut profile ships here): what a pixel means depends on
+    its profile, so (255, 0, 0) under this one is sRGB green. A photo carrying it
+    shows whether the site converts colours before it drops the profile.
+    """
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+    text = b"swapped primaries\0"
+    desc = (b"desc" + bytes(4) + struct.pack(">I", len(text)) + text
+            + bytes(4) + bytes(4) + bytes(2) + bytes(1) + bytes(67))
+    tags = [(b"desc", desc), (b"cprt", b"text" + bytes(4) + b"none\0"),
+            (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", _xyz(*green)), (b"gXYZ", _xyz(*red)), (b"bXYZ", _xyz(*blue)),
+            (b"rTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0233))]
+    tags += [(b"gTRC", tags[-1][1]), (b"bTRC", tags[-1][1])]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = [], b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table.append(signature + struct.pack(">II", offset + len(data), len(body)))
+        data += body
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + bytes(4) + bytes.fromhex("02100000") + b"mntr"
+              + b"RGB " + b"XYZ " + bytes(12) + b"acsp" + bytes(28)
+              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + bytes(4 + 16 + 28))
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + b"".join(table) + data
