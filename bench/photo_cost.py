@@ -134,6 +134,22 @@ def main() -> None:
         for name, kind in (("bare Pillow", "bare_pillow"), ("clean_photo", "cleaned")):
             for fmt in ("jpeg", "heic"):
                 print(f"  {name} ({fmt.upper()}): {peak_mib(kind, paths[fmt]):.0f} MiB")
+        print("peak memory at the largest photos allowed (clean_photo, fresh process):")
+        for label, path in largest(tmp).items():
+            print(f"  {label}: {peak_mib('cleaned', path):.0f} MiB")
+
+
+def largest(folder: Path) -> dict[str, Path]:
+    """The heaviest photos the limits let through, one of each kind."""
+    paths = {"48-megapixel JPEG (8064 x 6048)": folder / "large.jpg",
+             "25-megapixel PNG with transparency (5000 x 5000)": folder / "large.png"}
+    photofiles.scene(8064, 6048).save(paths["48-megapixel JPEG (8064 x 6048)"], "JPEG",
+                                      quality=90)
+    picture = photofiles.scene(5000, 5000)
+    picture.putalpha(200)
+    picture.save(paths["25-megapixel PNG with transparency (5000 x 5000)"], "PNG",
+                 compress_level=1)
+    return paths
 
 
 if __name__ == "__main__":

@@ -206,6 +206,8 @@ def test_an_srgb_profile_is_not_kept() -> None:
 @pytest.mark.parametrize(("size", "expected"), [
     ((5000, 1000), (4096, 819)),
     ((9000, 3000), (4096, 1365)),  # large enough for libjpeg to decode at half size
+    ((8000, 600), (4000, 300)),  # decoded at half size, which is under the cap already
+    ((6000, 5000), (4096, 3413)),  # 30 megapixels: too many for a PNG, not for a JPEG
     ((4096, 300), (4096, 300)),
 ])
 def test_the_longest_side_is_capped(size: tuple[int, int], expected: tuple[int, int]) -> None:
@@ -251,6 +253,7 @@ HOSTILE = [
     ("decompression bomb", photofiles.bomb(), "too_many_pixels"),
     ("900-megapixel header", photofiles.huge_bomb(), "too_many_pixels"),
     ("50,000 px wide", photofiles.wide(), "too_many_pixels"),
+    ("a 30-megapixel PNG", encoded(Image.new("L", (6000, 5000)), "PNG"), "too_many_pixels"),
     ("a JPEG's first bytes only", photofiles.phone_jpeg()[:40], "unsupported"),
     ("BMP", b"BM" + bytes(60), "unsupported"),
 ]

@@ -34,9 +34,16 @@ from tipsite.core.vocabulary import N_
 from tipsite.site.photolimits import DEFAULT_MAX_BYTES, MAX_COUNT
 
 MAX_SIDE = 4096  # the longest side kept: a plate or a sign stays readable
-#: Decoded pixels allowed: a 48-megapixel phone photo (8064 x 6048) passes; one
-#: decoded image then holds at most 200 MB (4 bytes a pixel).
+DRAFT_MIN_SIDE = 3840  # a JPEG may be decoded smaller, to no less than this (_draft)
+#: Pixels allowed in a JPEG or HEIC: a 48-megapixel phone photo (8064 x 6048) passes.
+#: A JPEG that large is decoded at half size (_draft); a HEIC is decoded whole, at 3
+#: bytes a pixel, so at most 150 MB.
 MAX_PIXELS = 50_000_000
+#: PNG and WebP (screenshots, edited pictures) get less: they cannot be decoded at a
+#: reduced size, and resizing with transparency makes two more copies. The largest
+#: with transparency peaks at about 330 MiB (docs/performance.md).
+MAX_PIXELS_OTHER = 25_000_000
+PHONE_FORMATS = ("JPEG", "HEIF")
 MAX_INPUT_SIDE = 30_000  # a phone panorama is under 20,000 px; wider is no photo
 JPEG_QUALITY = 85  # no visible loss at phone sizes, a third of the bytes of 95
 #: A re-encoded PNG above this (noise with transparency) is flattened to JPEG, so
@@ -160,7 +167,8 @@ def _check(image: Image.Image) -> None:
     width, height = image.size
     if width < 1 or height < 1:
         raise photo_error("damaged")
-    if width * height > MAX_PIXELS or max(width, height) > MAX_INPUT_SIDE:
+    limit = MAX_PIXELS if image.format in PHONE_FORMATS else MAX_PIXELS_OTHER
+    if width * height > limit or max(width, height) > MAX_INPUT_SIDE:
         raise photo_error("too_many_pixels")
     # Several frames: an animation (WebP, APNG) or a HEIF image collection. Sending
     # only the first frame would drop what the tipster meant to show.
@@ -169,11 +177,18 @@ def _check(image: Image.Image) -> None:
 
 
 def _draft(image: Image.Image) -> None:
-    """Let libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 size: less memory, less time."""
-    if image.format == "JPEG":
-        scale = max(image.size) / MAX_SIDE
-        if scale >= 2:
-            image.draft("RGB", (int(image.size[0] / scale), int(image.size[1] / scale)))
+    """Let libjpeg decode a large JPEG at 1/2, 1/4 or 1/8 size: less memory, less time.
+
+    The largest reduction that keeps the longest side at DRAFT_MIN_SIDE or more: a
+    48-megapixel photo (8064 px) decodes at 4032 px, as a 12-megapixel one does.
+    """
+    if image.format != "JPEG":
+        return
+    reduction = 1
+    while reduction < 8 and max(image.size) // (reduction * 2) >= DRAFT_MIN_SIDE:
+        reduction *= 2
+    if reduction > 1:
+        image.draft("RGB", (image.size[0] // reduction, image.size[1] // reduction))
 
 
 def _normalise(image: Image.Image) -> Image.Image:
@@ -200,10 +215,11 @@ def _normalise(image: Image.Image) -> Image.Image:
 def _has_transparency(image: Image.Image) -> bool:
     if image.mode not in ("RGBA", "LA", "PA", "RGBa", "La") and "transparency" not in image.info:
         return False
-    alpha = (image if image.mode == "RGBA" else image.convert("RGBA")).getchannel("A")
-    low, _ = alpha.getextrema()  # one band: (lowest, highest)
+    # Per-band extremes, computed without a copy of the image (alpha is the last band).
+    bands = (image if image.mode == "RGBA" else image.convert("RGBA")).getextrema()
+    low, _ = bands[-1]  # type: ignore[misc]
     # An alpha channel that is opaque everywhere is no transparency: that photo is a JPEG.
-    return bool(isinstance(low, int | float) and low < 255)
+    return bool(low < 255)
 
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
