@@ -96,10 +96,12 @@ translations: $(VENV)/.site
 	$(BIN)/pybabel update -i tipsite/desk/translations/messages.pot -d tipsite/desk/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d tipsite/desk/translations --statistics
 
-## Benchmarks (not part of `make test`): submission load, memory, page weight, export.
+## Benchmarks (not part of `make test`): submission load, memory, page weight, export,
+## cleaning a photo.
 bench: $(VENV)/.test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/photo_cost.py
 
 ## Screenshots of the front page and the form with errors, phone and desktop, da and en.
 screenshots: $(VENV)/.test

@@ -4,6 +4,7 @@
 - ``keys``         key files, fingerprints and key ids
 - ``envelope``     the sealed envelope format (padding, SealedBox, version, key id)
 - ``payload``      the documents inside envelopes: tips, follow-ups, replies
+- ``attachments``  a tip and its photos in one sealed envelope (the container format)
 - ``vocabulary``   kinds of place, signs (indicators) and relations, with stable ids
 - ``inbox``        the Maildir-style spool the site writes and the staff read
 - ``sanitise``     typed text to plain text (bleach)

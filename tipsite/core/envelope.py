@@ -87,7 +87,16 @@ def unpad(padded: bytes) -> bytes:
 
 def seal(plaintext: bytes, public_key: nacl.public.PublicKey, kind: str | None = None) -> bytes:
     """Pad ``plaintext`` (a ``kind`` document) and seal it: only the private key opens it."""
-    sealed = nacl.public.SealedBox(public_key).encrypt(pad(plaintext, kind))
+    return seal_padded(pad(plaintext, kind), public_key)
+
+
+def seal_padded(padded: bytes, public_key: nacl.public.PublicKey) -> bytes:
+    """Seal plaintext that is already padded (length prefix, zeros) into an envelope.
+
+    For content with padding rules of its own (a tip with photos, attachments.py);
+    whatever the padding, :func:`open_envelope` reads it back.
+    """
+    sealed = nacl.public.SealedBox(public_key).encrypt(padded)
     return MAGIC + bytes([VERSION]) + key_id(public_key) + bytes(sealed)
 
 

@@ -29,6 +29,24 @@ class PayloadError(EnvelopeError):
     """An envelope opened, but what it holds is not a tip document we understand."""
 
 
+class AttachmentError(PayloadError):
+    """An envelope opened, but its container of a document and photos is malformed."""
+
+
+class PhotoError(TipsiteError):
+    """An uploaded photo is refused; ``code`` says why, ``message`` says it to the tipster.
+
+    ``message`` is an English gettext msgid, translated by the page that shows it;
+    ``position`` is the photo's place among those sent (1 = first), 0 if none.
+    """
+
+    def __init__(self, code: str, message: str, position: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.position = position
+
+
 class InboxError(TipsiteError):
     """The inbox folder cannot be used (missing, not writable, disk full)."""
 

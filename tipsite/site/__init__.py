@@ -7,6 +7,9 @@
 - ``followup``     the tipster's follow-up pages (receipt code, replies, more details)
 - ``delivery``     seal a tip or follow-up to the centre's key and store it durably
 - ``forms``        the form definitions (field names are a contract)
+- ``photos``       photos cleaned of all but their pixels (decoded, re-encoded)
+- ``photolimits``  TIPSITE_PHOTO_* settings: how many photos, how large
+- ``uploads``      uploaded photos held in memory, never in a temporary file
 - ``headers``      privacy and safety headers on every response
 - ``limits``       rate limits on keyed, rotating hashes of the address
 - ``replay``       one form token, one tip, across workers
