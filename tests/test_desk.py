@@ -42,12 +42,13 @@ class Clock:
         return self.now
 
 
-def add_tip(store: Store, centre: keys.KeyPair, **fields: object) -> str:
+def add_tip(store: Store, centre: keys.KeyPair, reply_to: dict[str, str] | None = None,
+            **fields: object) -> str:
     """Seal a tip to ``centre`` and put it in ``store``; its id."""
     document = payload.tip_document(
         {"setting": "massage_clinic", "location": "Vestergade 12, Aarhus",
          "description": "Kvinderne sover i klinikken.", "indicators": ["A1"], **fields},
-        "da", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+        "da", datetime(2026, 12, 1, 9, 30, tzinfo=UTC), reply_to)
     name = secrets.token_hex(16)
     store.add(name, envelope.seal(document, centre.public))
     return name
@@ -310,3 +311,103 @@ def test_every_desk_word_has_its_danish() -> None:
         m.string if isinstance(m.string, tuple) else [m.string])]
     assert untranslated == []
     assert len(catalog) > 40
+
+
+SALT = bytes(range(16))  # for envelopes sealed here, not by a site
+
+
+def test_handle_note_assign_and_reply_from_the_desk(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    from tipsite.core import envelope as env
+    from tipsite.core import receipt
+    from tipsite.hotline.assignments import assignments
+
+    code = receipt.derive("1111 2222 3333 4444 5555", SALT)
+    store = Store(store_path)
+    tip = add_tip(store, centre, code.reply_to())
+    log_in()
+    page = client.get(f"/c/{tip}").get_data(as_text=True)
+    assert store.states()[tip].status == "read"  # opening it reads it, as hotline show
+    token = csrf(page)
+    assert client.post(f"/c/{tip}/assign", data={"assignee": "Jonas",
+                                                 "csrf_token": token}).status_code == 302
+    assert assignments(store_path) == {tip: "jonas"}
+    assert client.post(f"/c/{tip}/note", data={"note": "Ringet til politiet.",
+                                               "csrf_token": token}).status_code == 302
+    sent = client.post(f"/c/{tip}/reply", data={"message": "Tak, vi undersøger det.",
+                                                "csrf_token": token})
+    assert sent.headers["Location"].endswith("done=reply-no-site")
+    [reply] = store.replies()
+    assert reply.waiting and reply.lookup == code.lookup
+    # Sealed to the key in the original tip: the tipster's receipt code opens it.
+    opened = env.open_envelope(reply.outgoing or b"", [keys.KeyPair(code.private)])
+    assert payload.read_reply(opened)["message"] == "Tak, vi undersøger det."
+    assert client.post(f"/c/{tip}/handled", data={"csrf_token": token}).status_code == 302
+    assert store.states()[tip].status == "handled"
+    shown = client.get(f"/c/{tip}").get_data(as_text=True)
+    assert "Ringet til politiet." in shown and "Tak, vi undersøger det." in shown
+    inbox = client.get("/").get_data(as_text=True)
+    assert "jonas" in inbox and "svar endnu ikke sendt" in inbox
+    actions = [(line.action, line.detail) for line in trail.lines(store_path)]
+    for expected in [("assign", "jonas"), ("note", ""), ("reply", ""), ("status", "handled")]:
+        assert expected in actions
+
+
+def test_a_refused_reply_keeps_the_text_and_stores_nothing(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    from tipsite.core import receipt
+
+    code = receipt.derive("1111 2222 3333 4444 5555", SALT)
+    tip = add_tip(Store(store_path), centre, code.reply_to())
+    silent = add_tip(Store(store_path), centre)  # no receipt code: nobody to answer
+    log_in()
+    token = csrf(client.get(f"/c/{tip}").get_data(as_text=True))
+    long = "Hej <b>der</b> " + "x" * 40_000
+    refused = client.post(f"/c/{tip}/reply", data={"message": long, "csrf_token": token})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Svaret kan ikke sendes" in page and "Hej &lt;b&gt;der&lt;/b&gt; xxx" in page
+    assert client.post(f"/c/{silent}/reply", data={"message": "Hej",
+                                                   "csrf_token": token}).status_code == 400
+    assert "Dette tip kan ikke få svar" in client.get(f"/c/{silent}").get_data(as_text=True)
+    assert Store(store_path).replies() == []
+    empty = client.post(f"/c/{tip}/note", data={"note": "", "csrf_token": token})
+    assert empty.status_code == 400 and "Intet blev gemt" in empty.get_data(as_text=True)
+    unknown = client.post(f"/c/{tip}/assign", data={"assignee": "nobody", "csrf_token": token})
+    assert unknown.status_code == 400
+
+
+def test_two_people_writing_at_once_lose_nothing(
+        desk: Flask, store_path: Path, centre: keys.KeyPair) -> None:
+    import threading
+
+    from tipsite.core import receipt
+
+    code = receipt.derive("1111 2222 3333 4444 5555", SALT)
+    tip = add_tip(Store(store_path), centre, code.reply_to())
+    people = [("mette", METTE), ("jonas", JONAS)]
+    clients = []
+    for name, passphrase in people:
+        person = desk.test_client()
+        token = csrf(person.get("/login").get_data(as_text=True))
+        person.post("/login", data={"username": name, "passphrase": passphrase,
+                                    "csrf_token": token})
+        clients.append((name, person, csrf(person.get(f"/c/{tip}").get_data(as_text=True))))
+    results: list[int] = []
+
+    def write(name: str, person: FlaskClient, token: str) -> None:
+        for n in range(3):
+            results.append(person.post(f"/c/{tip}/note", data={
+                "note": f"{name} note {n}", "csrf_token": token}).status_code)
+            results.append(person.post(f"/c/{tip}/reply", data={
+                "message": f"{name} svar {n}", "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=write, args=args) for args in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [302] * 12
+    store = Store(store_path)
+    assert len(store.states()[tip].notes) == 6
+    assert len(store.replies()) == 6

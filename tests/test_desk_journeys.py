@@ -23,7 +23,7 @@ from tipsite.hotline import trail
 from tipsite.hotline.accounts import Accounts
 from tipsite.hotline.store import Store
 
-from .test_desk import HOSTILE, JONAS, METTE, add_tip
+from .test_desk import HOSTILE, JONAS, METTE, SALT, add_tip
 
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -185,3 +185,46 @@ def test_every_desk_page_passes_axe_at_wcag_21_aa(browser: Browser,
 def test_the_desk_stops_cleanly(live_desk: LiveDesk) -> None:
     live_desk.process.terminate()
     assert live_desk.process.wait(timeout=30) == 0
+
+
+def tab_to(page: Page, element_id: str) -> None:
+    """Press Tab until ``element_id`` has the focus, as a keyboard user does."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_assign_reply_and_mark_handled_with_the_keyboard_alone(
+        browser: Browser, live_desk: LiveDesk) -> None:
+    from tipsite.core import receipt
+
+    code = receipt.derive("1111 2222 3333 4444 5555", SALT)
+    tip = add_tip(Store(live_desk.store), live_desk.centre, code.reply_to())
+    page = tab(browser, scripts=True)  # scripts only for the test's own focus checks
+    try:
+        log_in(page, live_desk, "mette", METTE)
+        page.goto(f"{live_desk.url}/c/{tip}")
+        tab_to(page, "assignee")
+        page.keyboard.press("ArrowDown")  # jonas, the first name after "nobody"
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/c/{tip}?done=assigned")
+        assert page.get_by_role("status").inner_text() == "Fordelingen er gemt."
+        tab_to(page, "message")
+        page.keyboard.type("Tak for dit tip. Vi ser på det i dag.")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/c/{tip}?done=reply-no-site")
+        assert "Svaret er gemt" in page.get_by_role("status").inner_text()
+        assert "Tak for dit tip. Vi ser på det i dag." in page.locator("main").inner_text()
+        page.get_by_role("button", name="Markér som færdigbehandlet").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/c/{tip}?done=handled")
+        assert "færdigbehandlet" in page.locator("main").inner_text()
+    finally:
+        page.context.close()
+    store = Store(live_desk.store)
+    assert store.states()[tip].status == "handled"
+    assert [r.tip for r in store.replies()] == [tip]

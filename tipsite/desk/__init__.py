@@ -10,6 +10,7 @@ opened tips and the keys that open them in memory only, for logged-in staff.
 - ``throttle``     slowing login attempts per account and per client
 - ``opened``       the store's conversations, opened with a session's keys
 - ``views``        the pages: log in, inbox, a conversation, log out
+- ``actions``      what staff change: read, handled, notes, replies, each recorded
 - ``words``        the desk in Danish and English; tip values into words
 - ``serve``        gunicorn in one process, with TLS on the network
 """

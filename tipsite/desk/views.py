@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     Blueprint,
     abort,
@@ -14,15 +16,20 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from tipsite.core.errors import WrongPassphrase
+from tipsite.core.errors import ReplyError, WrongPassphrase
 from tipsite.core.vocabulary import SETTINGS
+from tipsite.desk import actions
 from tipsite.desk.sessions import DeskSession
 from tipsite.desk.state import running
 from tipsite.hotline import related, trail
 from tipsite.hotline.accounts import AccountError
+from tipsite.hotline.assignments import assign as set_assignee
+from tipsite.hotline.assignments import assignments
+from tipsite.hotline.conversation import Conversation
+from tipsite.hotline.problem import Problem
 from tipsite.hotline.store import STATUSES
 
 blueprint = Blueprint("desk", __name__, template_folder="templates", static_folder="static",
@@ -39,6 +46,29 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 class LogoutForm(FlaskForm):  # type: ignore[misc]
     """A button that logs out (a form, so a link on another page cannot log anyone out)."""
+
+
+class ButtonForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something (mark handled): only its CSRF token."""
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    """A staff note (field ``note``)."""
+
+    note = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)])
+
+
+class ReplyForm(FlaskForm):  # type: ignore[misc]
+    """A reply to the tipster (field ``message``)."""
+
+    # No length rule here: the sealed size decides (outbox.write_reply), with its own message.
+    message = TextAreaField("Reply", validators=[DataRequired()])
+
+
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    """Who looks after a conversation (field ``assignee``; empty for nobody)."""
+
+    assignee = SelectField("Assigned to", choices=[], validate_choice=False)
 
 
 @blueprint.before_app_request
@@ -109,19 +139,96 @@ def inbox() -> str:
              and (not status or c.status == status)
              and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
     return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
+                           assigned=assignments(running().config.store),
                            unreadable=opened.unreadable, query=query, status=status,
                            setting=setting, statuses=STATUSES, settings=SETTINGS)
 
 
 @blueprint.route("/c/<tip_id>")
-def conversation(tip_id: str) -> str:
+def conversation(tip_id: str) -> tuple[str, int]:
     current: DeskSession = g.desk_session
-    opened = running().library.opened(current.login.centre_keys)
-    found = opened.find(tip_id)
+    found = _conversation(tip_id)
+    trail.record(running().config.store, current.name, "open", tip_id)
+    actions.mark_read(running().store, found)
+    return _conversation_page(found)
+
+
+def _conversation(tip_id: str) -> Conversation:
+    current: DeskSession = g.desk_session
+    found = running().library.opened(current.login.centre_keys).find(tip_id)
     if found is None:
         abort(404)
-    trail.record(running().config.store, current.name, "open", tip_id)
-    links = opened.links.get(tip_id, [])
-    return render_template("conversation.html", conversation=found, links=links,
-                           marks=sorted(related.written_forms(links), key=len, reverse=True),
-                           others={lk.other: opened.find(lk.other) for lk in links})
+    return found
+
+
+def _conversation_page(found: Conversation, status: int = 200, **forms: object
+                       ) -> tuple[str, int]:
+    current: DeskSession = g.desk_session
+    opened = running().library.opened(current.login.centre_keys)
+    links = opened.links.get(found.id, [])
+    assign_form = cast(AssignForm, forms.get("assign_form") or AssignForm())
+    assign_form.assignee.choices = [("", "–")] + [
+        (a.name, a.name) for a in running().accounts.list()]
+    assign_form.assignee.data = assignments(running().config.store).get(found.id, "")
+    page = render_template(
+        "conversation.html", conversation=found, links=links,
+        marks=sorted(related.written_forms(links), key=len, reverse=True),
+        others={lk.other: opened.find(lk.other) for lk in links},
+        note_form=forms.get("note_form") or NoteForm(),
+        reply_form=forms.get("reply_form") or ReplyForm(),
+        assign_form=assign_form, handled_form=ButtonForm(),
+        problem=forms.get("problem"), done=request.args.get("done", ""))
+    return page, status
+
+
+def _back(found: Conversation, done: str) -> BaseResponse:
+    return redirect(url_for("desk.conversation", tip_id=found.id, done=done))
+
+
+@blueprint.route("/c/<tip_id>/handled", methods=["POST"])
+def handled(tip_id: str) -> BaseResponse:
+    found = _conversation(tip_id)
+    actions.mark_handled(running().store, found, g.desk_session.name)
+    return _back(found, "handled")
+
+
+@blueprint.route("/c/<tip_id>/note", methods=["POST"])
+def note(tip_id: str) -> BaseResponse | tuple[str, int]:
+    found = _conversation(tip_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _conversation_page(found, 400, note_form=form, problem="note")
+    current: DeskSession = g.desk_session
+    actions.add_note(running().store, found, form.note.data or "", current.login.centre_keys,
+                     current.name)
+    return _back(found, "note")
+
+
+@blueprint.route("/c/<tip_id>/reply", methods=["POST"])
+def reply(tip_id: str) -> BaseResponse | tuple[str, int]:
+    found = _conversation(tip_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _conversation_page(found, 400, reply_form=form, problem="reply")
+    current: DeskSession = g.desk_session
+    try:
+        actions.keep_reply(running().store, found, form.message.data or "",
+                           current.login.centre_keys, current.name)
+    except (Problem, ReplyError):
+        # No receipt code, a suspicious tip, or too long: the text stays in the box.
+        return _conversation_page(found, 400, reply_form=form, problem="reply-refused")
+    return _back(found, "reply-" + actions.send_waiting(running().store))
+
+
+@blueprint.route("/c/<tip_id>/assign", methods=["POST"])
+def assign(tip_id: str) -> BaseResponse | tuple[str, int]:
+    found = _conversation(tip_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _conversation_page(found, 400, assign_form=form, problem="assign")
+    try:
+        set_assignee(running().config.store, found.id, form.assignee.data or "",
+                     g.desk_session.name)
+    except AccountError:
+        return _conversation_page(found, 400, assign_form=form, problem="assign")
+    return _back(found, "assigned")

@@ -33,4 +33,5 @@ directly), and the command line over it:
 - ``trail``        the audit trail: who did what to which tip, and when
 - ``related``      tips naming the same address, plate, phone, CVR or company
 - ``search``       finding conversations by every word of a query
+- ``assignments``  who on the team looks after which conversation
 """

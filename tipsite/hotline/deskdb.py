@@ -22,7 +22,7 @@ from tipsite.core.errors import StoreError
 from tipsite.hotline.private import check_private, make_private_folder
 
 DESK_FILE = "desk.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Each entry upgrades the schema from the version before it to its own number.
 _UPGRADES: dict[int, str] = {
     1: """
@@ -47,6 +47,14 @@ CREATE TABLE audit (
     action TEXT NOT NULL,
     subject TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT ''
+);
+""",
+    2: """
+CREATE TABLE assignments (
+    conversation TEXT PRIMARY KEY,  -- the id of the conversation's first tip
+    assignee TEXT NOT NULL,         -- an account's name as shown
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL
 );
 """,
 }

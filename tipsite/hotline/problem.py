@@ -2,7 +2,7 @@
 
 The service modules raise it; they never print. The command line turns it into an
 ``error:`` line, a ``hint:`` line and an exit status (``tipsite.hotline.ui``), and
-the staff desk planned next can show the same two lines in a page.
+the staff desk can show the same two lines in a page.
 """
 
 from __future__ import annotations

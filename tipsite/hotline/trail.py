@@ -9,6 +9,7 @@ keeps the line that says it was purged.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,12 +39,18 @@ class Line:
 def record(store_path: Path, actor: str, action: str, subject: str = "",
            detail: str = "") -> Line:
     """Add a line to the trail of the store at ``store_path``."""
+    with desk_db(store_path) as db:
+        return write(db, actor, action, subject, detail)
+
+
+def write(db: sqlite3.Connection, actor: str, action: str, subject: str = "",
+          detail: str = "") -> Line:
+    """Add a line in the transaction ``db`` is in (it is kept only if the change is)."""
     if action not in ACTIONS:
         raise StoreError(f"unknown audit action {action!r}")
     line = Line(datetime.now(UTC).isoformat(timespec="seconds"), actor, action, subject, detail)
-    with desk_db(store_path) as db:
-        db.execute("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                   (line.at, line.actor, line.action, line.subject, line.detail))
+    db.execute("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+               (line.at, line.actor, line.action, line.subject, line.detail))
     return line
 
 
