@@ -11,6 +11,7 @@ opened tips and the keys that open them in memory only, for logged-in staff.
 - ``opened``       the store's conversations, opened with a session's keys
 - ``views``        the pages: log in, inbox, a conversation, log out
 - ``actions``      what staff change: read, handled, notes, replies, each recorded
+- ``intake``       pulling from the site on a button and a schedule; a swapped key alarms
 - ``words``        the desk in Danish and English; tip values into words
 - ``serve``        gunicorn in one process, with TLS on the network
 """

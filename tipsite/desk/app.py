@@ -36,7 +36,8 @@ def create_desk(config: DeskConfig) -> Flask:
     app.extensions["desk"] = Desk(config)
     CSRFProtect(app)
     init_words(app)
-    app.context_processor(lambda: {"idle_minutes": config.idle_minutes})
+    app.context_processor(lambda: {"idle_minutes": config.idle_minutes,
+                                   "pull_alarm": pull_alarm(app)})
     app.register_blueprint(views.blueprint)
     app.after_request(add_headers)
     return app
@@ -62,3 +63,9 @@ def add_headers(response: Response) -> Response:
     if not request.path.startswith("/static/"):
         h["Cache-Control"] = "no-store"  # pages hold opened tips: never on disk in a cache
     return response
+
+
+def pull_alarm(app: Flask) -> str:
+    """The STOP of the last pull (a swapped key), shown on every page until a pull succeeds."""
+    last = app.extensions["desk"].puller.last
+    return str(last.alarm) if last is not None and last.alarm else ""

@@ -7,6 +7,7 @@ from typing import cast
 from flask import current_app
 
 from tipsite.desk.config import DeskConfig
+from tipsite.desk.intake import Puller
 from tipsite.desk.opened import Library
 from tipsite.desk.sessions import Sessions
 from tipsite.desk.throttle import Throttle
@@ -24,6 +25,7 @@ class Desk:
         self.sessions = Sessions(config.idle_minutes * 60)
         self.throttle = Throttle()
         self.library = Library(self.store)
+        self.puller = Puller(self.store, config.pull_minutes)
 
     def forget_if_nobody(self) -> None:
         """Drop the opened tips from memory once nobody is logged in."""

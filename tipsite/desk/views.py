@@ -76,6 +76,7 @@ def require_login() -> BaseResponse | None:
     """Every page but the login form needs a live session; an idle one is locked."""
     if request.routing_exception is not None:
         return None  # a foreign Host or an unknown path: Flask answers 400 or 404 itself
+    running().puller.start()  # once per process; after gunicorn's fork
     sid = session.get("sid")
     g.desk_session = running().sessions.get(sid)
     if g.desk_session is not None and not running().accounts.exists(g.desk_session.name):
@@ -141,7 +142,18 @@ def inbox() -> str:
     return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
                            assigned=assignments(running().config.store),
                            unreadable=opened.unreadable, query=query, status=status,
-                           setting=setting, statuses=STATUSES, settings=SETTINGS)
+                           setting=setting, statuses=STATUSES, settings=SETTINGS,
+                           pull_form=ButtonForm(), last_pull=running().puller.last,
+                           site_known=running().store.site() is not None)
+
+
+@blueprint.route("/pull", methods=["POST"])
+def pull() -> BaseResponse:
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    running().puller.pull(g.desk_session.name)
+    return redirect(url_for("desk.inbox", pulled=1))
 
 
 @blueprint.route("/c/<tip_id>")

@@ -18,6 +18,7 @@ ENV_BIND = "HOTLINE_DESK_BIND"
 ENV_CERT = "HOTLINE_DESK_CERT"
 ENV_KEY = "HOTLINE_DESK_KEY"
 ENV_IDLE = "HOTLINE_DESK_IDLE"
+ENV_PULL = "HOTLINE_DESK_PULL_MINUTES"
 
 
 @click.command()
@@ -30,9 +31,12 @@ ENV_IDLE = "HOTLINE_DESK_IDLE"
 @click.option("--idle", "idle_minutes", type=click.IntRange(min=1), envvar=ENV_IDLE,
               default=15, show_default=True,
               help=f"Minutes without use before a session locks (env {ENV_IDLE}).")
+@click.option("--pull-every", "pull_minutes", type=click.IntRange(min=0), envvar=ENV_PULL,
+              default=5, show_default=True,
+              help=f"Minutes between pulls from the site, 0 for none (env {ENV_PULL}).")
 @store_option
 def desk(bind: str, cert: Path | None, key_file: Path | None, idle_minutes: int,
-         store: Path | None) -> None:
+         pull_minutes: int, store: Path | None) -> None:
     """Serve the staff desk: the store's tips in a browser, for logged-in staff.
 
     By default for one person on this machine (http://127.0.0.1:5100/); with --bind
@@ -53,7 +57,7 @@ def desk(bind: str, cert: Path | None, key_file: Path | None, idle_minutes: int,
     try:
         host, port = desk_config.parse_bind(bind)
         config = desk_config.DeskConfig(local.path, host, port, cert, key_file, idle_minutes,
-                                        kdf_cost())
+                                        kdf_cost(), pull_minutes)
         desk_config.check(config, len(Accounts(local.path).list()))
     except ConfigError as exc:
         raise Problem(str(exc)) from None
