@@ -411,3 +411,21 @@ def test_two_people_writing_at_once_lose_nothing(
     store = Store(store_path)
     assert len(store.states()[tip].notes) == 6
     assert len(store.replies()) == 6
+
+
+def test_the_audit_trail_is_for_admins_and_print_is_clean(
+        client: FlaskClient, log_in: LogIn, desk: Flask, store_path: Path,
+        centre: keys.KeyPair) -> None:
+    tip = add_tip(Store(store_path), centre)
+    log_in("jonas", JONAS)
+    assert client.get("/audit").status_code == 403
+    assert "Logbog" not in client.get("/").get_data(as_text=True)
+    printed = client.get(f"/c/{tip}/print").get_data(as_text=True)
+    assert "Kvinderne sover i klinikken." in printed and "Fortroligt" in printed
+    assert "<form" not in printed and "<nav" not in printed
+    admin = desk.test_client()
+    token = csrf(admin.get("/login").get_data(as_text=True))
+    admin.post("/login", data={"username": "mette", "passphrase": METTE, "csrf_token": token})
+    trail_page = admin.get("/audit").get_data(as_text=True)
+    assert "Logbog" in trail_page
+    assert re.search(rf"<td>jonas</td><td>print</td><td>{tip[:8]}</td>", trail_page)

@@ -176,6 +176,12 @@ def test_every_desk_page_passes_axe_at_wcag_21_aa(browser: Browser,
         audited.append(Axe().run(page, options=WCAG_AA))
         page.goto(f"{live_desk.url}/c/{tip}")
         audited.append(Axe().run(page, options=WCAG_AA))
+        page.goto(f"{live_desk.url}/c/{tip}/print")
+        audited.append(Axe().run(page, options=WCAG_AA))
+        page.goto(f"{live_desk.url}/audit")
+        audited.append(Axe().run(page, options=WCAG_AA))
+        page.goto(f"{live_desk.url}/?q=vestergade")
+        audited.append(Axe().run(page, options=WCAG_AA))
         for results in audited:
             assert results.violations_count == 0, results.generate_report()
     finally:

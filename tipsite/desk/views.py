@@ -197,6 +197,23 @@ def _back(found: Conversation, done: str) -> BaseResponse:
     return redirect(url_for("desk.conversation", tip_id=found.id, done=done))
 
 
+@blueprint.route("/c/<tip_id>/print")
+def print_view(tip_id: str) -> str:
+    """The conversation alone, for paper or a PDF: no navigation, no forms."""
+    found = _conversation(tip_id)
+    trail.record(running().config.store, g.desk_session.name, "print", tip_id)
+    return render_template("print.html", conversation=found, marks=[])
+
+
+@blueprint.route("/audit")
+def audit() -> str:
+    """The audit trail, newest first (admins only)."""
+    current: DeskSession = g.desk_session
+    if not current.login.account.admin:
+        abort(403)
+    return render_template("audit.html", lines=trail.lines(running().config.store, 1000))
+
+
 @blueprint.route("/c/<tip_id>/handled", methods=["POST"])
 def handled(tip_id: str) -> BaseResponse:
     found = _conversation(tip_id)
