@@ -429,3 +429,16 @@ def test_the_audit_trail_is_for_admins_and_print_is_clean(
     trail_page = admin.get("/audit").get_data(as_text=True)
     assert "Logbog" in trail_page
     assert re.search(rf"<td>jonas</td><td>print</td><td>{tip[:8]}</td>", trail_page)
+
+
+def test_a_long_inbox_comes_in_pages_of_fifty(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    store = Store(store_path)
+    ids = [add_tip(store, centre, location=f"Skolevej {n}") for n in range(51)]
+    log_in()
+    first = client.get("/").get_data(as_text=True)
+    assert "side 1 af 2" in first and "Ældre" in first and "Nyere" not in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "side 2 af 2" in second and "Nyere" in second
+    shown = [tip for tip in ids if f'/c/{tip}"' in first]
+    assert len(shown) == 50 and sum(f'/c/{tip}"' in second for tip in ids) == 1

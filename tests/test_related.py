@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tipsite.hotline.related import Identifier, identifiers, link, written_forms
+from tipsite.hotline.related import MAX_SHARED, Identifier, identifiers, link, written_forms
 
 
 @pytest.mark.parametrize(("text", "kind", "value"), [
@@ -64,3 +64,11 @@ def test_an_address_ends_at_the_end_of_its_line() -> None:
 
 def test_identifiers_remember_how_the_tip_wrote_them() -> None:
     assert identifiers("Bil: AB 12 345") == [Identifier("plate", "AB12345", "AB 12 345")]
+
+
+def test_a_number_in_every_tip_links_nothing() -> None:
+    # The hotline's own number, quoted by many tipsters, is no sign two tips belong together.
+    texts = {f"t{n}": f"Jeg ringede til 70 20 25 50 om sted nr. {n}" for n in range(MAX_SHARED + 1)}
+    texts["x"] = "Bil AB 12 345"
+    texts["y"] = "samme bil ab12345"
+    assert set(link(texts)) == {"x", "y"}

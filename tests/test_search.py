@@ -21,7 +21,7 @@ def test_every_word_must_match_in_any_case_and_any_part() -> None:
     second = Conversation(tip("b" * 32, description="Polske arbejdere"),
                           [Followup("c" * 32, "2026-12-03T08:00:00+00:00", "da",
                                     "Bilen med ab 12 345 kom igen", BOUND)])
-    index = Index([first, second])
+    index = Index.of([first, second])
     assert index.matches("ærøvej") == {"a" * 32}
     assert index.matches("AB 12 345") == {"a" * 32, "b" * 32}  # the follow-up counts
     assert index.matches("polske 345") == {"b" * 32}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from tipsite.core.keys import KeyPair
 from tipsite.hotline import reader, related
@@ -23,22 +22,43 @@ from tipsite.hotline.store import STATE_FILE, Store, TipState
 Signature = tuple[int, ...]
 
 
-@dataclass(frozen=True)
 class Opened:
-    """The store as one set of keys sees it, newest conversation first."""
+    """The store as one set of keys sees it, newest conversation first.
 
-    conversations: list[Conversation]
-    unreadable: list[reader.Unreadable]
-    index: Index
-    links: dict[str, list[related.Link]]
+    The related-tip links are made on first use, or by a thread started when the
+    store is opened: they cost more than opening itself (a dozen patterns over every
+    tip), and the inbox does not need them.
+    """
+
+    def __init__(self, conversations: list[Conversation], unreadable: list[reader.Unreadable],
+                 texts: dict[str, str]) -> None:
+        self.conversations = conversations
+        self.unreadable = unreadable
+        self.index = Index(texts)
+        self._texts = texts
+        self._links: dict[str, list[related.Link]] | None = None
+        self._linking = threading.Lock()
+        self._by_id = {c.id: c for c in conversations}
+
+    @property
+    def links(self) -> dict[str, list[related.Link]]:
+        """Each conversation's related conversations (made once)."""
+        with self._linking:
+            if self._links is None:
+                self._links = related.link(self._texts)
+            return self._links
+
+    def link_in_background(self) -> None:
+        """Start making the links now, so the first conversation opened need not wait."""
+        threading.Thread(target=lambda: self.links, name="desk-links", daemon=True).start()
 
     def find(self, conversation_id: str) -> Conversation | None:
         """The conversation with this id, or None."""
-        return next((c for c in self.conversations if c.id == conversation_id), None)
+        return self._by_id.get(conversation_id)
 
 
 def open_conversations(store: Store, pairs: Sequence[KeyPair]) -> Opened:
-    """Every conversation in ``store`` opened with ``pairs``, with its index and links."""
+    """Every conversation in ``store`` opened with ``pairs``, with its search index."""
     names = store.names()
     plaintexts = unseal_all(names, store.read_many, lambda sealed: list(pairs))
     items: list[reader.Opened] = []
@@ -51,8 +71,7 @@ def open_conversations(store: Store, pairs: Sequence[KeyPair]) -> Opened:
     replies = [reader.open_reply(r, pairs) for r in store.replies()]
     conversations = gather(items, replies)
     conversations.reverse()
-    texts = {c.id: text_of(c) for c in conversations}
-    return Opened(conversations, unreadable, Index(conversations), related.link(texts))
+    return Opened(conversations, unreadable, {c.id: text_of(c) for c in conversations})
 
 
 class Library:
@@ -78,6 +97,7 @@ class Library:
                 signature = self._signature()
                 fresh = open_conversations(self.store, pairs)
             self._kept[wanted] = (signature, fresh)
+            fresh.link_in_background()
             return fresh
 
     def forget(self) -> None:

@@ -35,6 +35,7 @@ from tipsite.hotline.store import STATUSES
 blueprint = Blueprint("desk", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static")
 OPEN_PAGES = {"desk.login", "desk.static"}
+PAGE_SIZE = 50  # conversations per inbox page: a page stays quick whatever the store holds
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -135,11 +136,15 @@ def inbox() -> str:
     query = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     setting = request.args.get("setting", "")
-    found = opened.index.matches(query)
-    shown = [c for c in opened.conversations if c.id in found
-             and (not status or c.status == status)
-             and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
+    found = opened.index.matches(query) if query.strip() else None
+    matching = [c for c in opened.conversations if (found is None or c.id in found)
+                and (not status or c.status == status)
+                and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
+                           matching=len(matching), page=page,
+                           pages=max(1, -(-len(matching) // PAGE_SIZE)),
                            assigned=assignments(running().config.store),
                            unreadable=opened.unreadable, query=query, status=status,
                            setting=setting, statuses=STATUSES, settings=SETTINGS,

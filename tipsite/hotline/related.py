@@ -18,14 +18,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # A street name ending in a Danish street word, a house number, an optional postcode.
-_STREET = (r"(?:gade|vej|allé|alle|stræde|plads|torv|vænge|have|boulevard|park|"
-           r"stien|sti|toften|bakken|parken|haven|engen|vangen|kær|høj|holm)")
-_ADDRESS = re.compile(
-    # One word ending in a street word, in any case ("vestergade", "Nørrebrogade"), or a
-    # capitalised word before one ("Nørre Allé"): "på Toften" must not become a street.
-    rf"(?<!\w)(?P<street>(?i:[a-zæøåé]+{_STREET})|[A-ZÆØÅ][a-zæøåé]+ (?i:{_STREET}))\.?"
-    r"[ \t]+(?P<number>\d{1,4} ?[A-Za-z]?)\b(?:,?[ \t]*(?P<postcode>\d{4})\b)?",
-)
+STREET_WORDS = (
+    "gade", "vej", "allé", "alle", "stræde", "plads", "torv", "vænge", "have", "boulevard",
+    "park", "stien", "sti", "toften", "bakken", "parken", "haven", "engen", "vangen", "kær",
+    "høj", "holm")
+# House numbers are found first (digits are rare in a text; a regex that tries a
+# street at every letter cost most of the time of reading a tip), then the word before
+# each is checked for a street word.
+_NUMBER = re.compile(
+    r"(?<=[ \t])(?P<number>\d{1,4}(?: ?[A-Za-z](?!\w))?)(?!\d)(?:,?[ \t]*\d{4}(?!\d))?")
+_WORD_BEFORE = re.compile(r"(?P<word>[^\W\d_]+)\.?[ \t]+$")
 # Danish plates: two letters and five digits, however spaced ("AB 12 345", "ab12345").
 _PLATE = re.compile(r"\b(?P<letters>[A-Za-zÆØÅæøå]{2})[ -]?(?P<digits>\d{2}[ -]?\d{3})\b")
 # Phone numbers: Danish eight digits (with or without +45), or a +country number.
@@ -39,6 +41,12 @@ _CVR = re.compile(r"\bCVR(?:-?nr\.?|-nummer)?[:\s]*(?P<digits>\d{2} ?\d{2} ?\d{2
 _COMPANY = re.compile(
     r"\b(?P<name>[A-ZÆØÅ0-9][\w&.'-]*(?: [A-ZÆØÅ0-9&][\w&.'-]*){0,3})"
     r" (?P<form>ApS|A/S|I/S|IVS|K/S)(?![\w/])")
+
+
+# An identifier named by more conversations than this says nothing about any one of
+# them (the centre's own phone number, a chain's name) and would link every tip to
+# every other, n² links: it is left out.
+MAX_SHARED = 25
 
 
 @dataclass(frozen=True, order=True)
@@ -62,13 +70,35 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+def _addresses(text: str) -> list[tuple[int, Identifier]]:
+    """Street and house number: "Vestergade 12", "nørre allé 3b" (a capitalised first word)."""
+    found: list[tuple[int, Identifier]] = []
+    for m in _NUMBER.finditer(text):
+        word = _WORD_BEFORE.search(text[max(0, m.start() - 40):m.start()])
+        if word is None:
+            continue
+        folded, start = word["word"].casefold(), m.start() - len(word.group(0))
+        if any(folded.endswith(w) and len(folded) > len(w) for w in STREET_WORDS):
+            street = folded  # one word: "Vestergade", "nørrebrogade"
+        elif folded in STREET_WORDS:
+            # Two words, the first capitalised ("Nørre Allé"): "på Toften" is no street.
+            before = _WORD_BEFORE.search(text[max(0, start - 40):start])
+            if before is None or not before["word"][:1].isupper():
+                continue
+            street = before["word"].casefold() + folded
+            start -= len(before.group(0))
+        else:
+            continue
+        number = m["number"].replace(" ", "").casefold()
+        found.append((start, Identifier("address", f"{street} {number}",
+                                        text[start:m.end()].strip())))
+    return found
+
+
 def identifiers(text: str) -> list[Identifier]:
     """The identifiers found in ``text``, in the order they appear."""
     found: list[tuple[int, Identifier]] = []
-    for m in _ADDRESS.finditer(text):
-        street = m["street"].casefold().replace(" ", "")
-        value = f"{street} {m['number'].replace(' ', '').casefold()}"
-        found.append((m.start(), Identifier("address", value, m.group(0).strip())))
+    found += _addresses(text)
     for m in _PLATE.finditer(text):
         value = m["letters"].upper() + _digits(m["digits"])
         found.append((m.start(), Identifier("plate", value, m.group(0))))
@@ -103,7 +133,10 @@ def link(texts: Mapping[str, str]) -> dict[str, list[Link]]:
     for cid, items in found.items():
         shared: dict[str, dict[tuple[str, str], Identifier]] = defaultdict(dict)
         for item in items:
-            for other in by_value[(item.kind, item.value)] - {cid}:
+            sharing = by_value[(item.kind, item.value)]
+            if len(sharing) > MAX_SHARED:
+                continue
+            for other in sharing - {cid}:
                 shared[other].setdefault((item.kind, item.value), item)
         if shared:
             links[cid] = sorted(

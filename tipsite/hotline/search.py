@@ -9,7 +9,7 @@ caller types and the words a tipster typed meet.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from tipsite.hotline.conversation import Conversation
 from tipsite.hotline.reader import Followup, Reply, Tip
@@ -37,8 +37,14 @@ def text_of(conversation: Conversation) -> str:
 class Index:
     """The folded text of each conversation, made once, searched many times."""
 
-    def __init__(self, conversations: Iterable[Conversation]) -> None:
-        self._texts = {c.id: fold(text_of(c)) for c in conversations}
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        """``texts``: each conversation's id and its :func:`text_of`."""
+        self._texts = {cid: fold(text) for cid, text in texts.items()}
+
+    @classmethod
+    def of(cls, conversations: Iterable[Conversation]) -> Index:
+        """The index of ``conversations``."""
+        return cls({c.id: text_of(c) for c in conversations})
 
     def matches(self, query: str) -> set[str]:
         """The ids of conversations holding every word of ``query`` (all, if it is empty)."""
