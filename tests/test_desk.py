@@ -442,3 +442,34 @@ def test_a_long_inbox_comes_in_pages_of_fifty(
     assert "side 2 af 2" in second and "Nyere" in second
     shown = [tip for tip in ids if f'/c/{tip}"' in first]
     assert len(shown) == 50 and sum(f'/c/{tip}"' in second for tip in ids) == 1
+
+
+def test_retention_lists_old_handled_tips_and_purges_them_only_when_confirmed(
+        client: FlaskClient, log_in: LogIn, desk: Flask, store_path: Path,
+        centre: keys.KeyPair) -> None:
+    from tipsite.desk.actions import retention_cutoff
+
+    store = Store(store_path)
+    old = add_tip(store, centre, location="Gammel Kongevej 3")
+    recent = add_tip(store, centre, location="Ny Østergade 8")
+    waiting = add_tip(store, centre, location="Skolevej 2")
+    store.set_status(old, "handled", "2024-01-15")
+    store.set_status(recent, "handled", datetime.now(UTC).date().isoformat())
+    assert retention_cutoff(12, datetime(2026, 3, 31, tzinfo=UTC).date()) == "2025-03-28"
+    log_in("jonas", JONAS)
+    assert client.get("/retention").status_code == 403
+    admin = desk.test_client()
+    token = csrf(admin.get("/login").get_data(as_text=True))
+    admin.post("/login", data={"username": "mette", "passphrase": METTE, "csrf_token": token})
+    page = admin.get("/retention").get_data(as_text=True)
+    assert f"/c/{old}" in page and f"/c/{recent}" not in page and f"/c/{waiting}" not in page
+    unconfirmed = admin.post("/retention", data={"csrf_token": csrf(page)})
+    assert unconfirmed.status_code == 400 and store.has(old)
+    done = admin.post("/retention", data={"csrf_token": csrf(page), "confirm": "y"})
+    assert done.status_code == 302
+    assert not store.has(old) and store.has(recent) and store.has(waiting)
+    [line] = [line for line in trail.lines(store_path) if line.action == "purge"]
+    assert (line.actor, line.subject) == ("mette", old)
+    assert "Gammel Kongevej" not in line.detail
+    assert "1 tip eller opfølgning blev slettet" in admin.get(
+        done.headers["Location"]).get_data(as_text=True)

@@ -180,6 +180,8 @@ def test_every_desk_page_passes_axe_at_wcag_21_aa(browser: Browser,
         audited.append(Axe().run(page, options=WCAG_AA))
         page.goto(f"{live_desk.url}/audit")
         audited.append(Axe().run(page, options=WCAG_AA))
+        page.goto(f"{live_desk.url}/retention")
+        audited.append(Axe().run(page, options=WCAG_AA))
         page.goto(f"{live_desk.url}/?q=vestergade")
         audited.append(Axe().run(page, options=WCAG_AA))
         for results in audited:

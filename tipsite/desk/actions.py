@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import nacl.public
 
@@ -14,7 +14,7 @@ from tipsite.core import payload
 from tipsite.core.envelope import envelope_key_id, seal
 from tipsite.core.errors import PullError, StoreError
 from tipsite.core.keys import KeyPair
-from tipsite.hotline import outbox, reader, replies, trail
+from tipsite.hotline import outbox, reader, replies, trail, triage
 from tipsite.hotline.connection import site_client
 from tipsite.hotline.conversation import Conversation
 from tipsite.hotline.problem import Problem
@@ -105,3 +105,29 @@ def send_waiting(store: Store) -> str:
     except (PullError, Problem, StoreError):
         return "later"  # kept; the next pull or reply sends it
     return "sent"
+
+
+def retention_cutoff(months: int, today: date | None = None) -> str:
+    """The last handled day (YYYY-MM-DD) a conversation may have to be past retention."""
+    today = today or datetime.now(UTC).date()
+    month = today.month - months
+    year = today.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    day = min(today.day, 28)  # every month has a 28th: no invalid date
+    return date(year, month, day).isoformat()
+
+
+def purge(store: Store, opened: Sequence[Conversation], unreadable: Sequence[reader.Unreadable],
+          cutoff: str, who: str) -> triage.Purge:
+    """Remove the conversations handled on or before ``cutoff``, for good; a line each stays.
+
+    The audit trail keeps one line per purged tip (its id, never its content): that it
+    was purged, when and by whom.
+    """
+    plan = triage.plan_purge(store, opened, unreadable, cutoff)
+    with store_lock(store):
+        for name in plan.doomed:
+            store.remove(name)
+    for name in plan.doomed:
+        trail.record(store.path, who, "purge", name, f"handled on or before {cutoff}")
+    return plan

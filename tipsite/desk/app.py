@@ -37,6 +37,7 @@ def create_desk(config: DeskConfig) -> Flask:
     CSRFProtect(app)
     init_words(app)
     app.context_processor(lambda: {"idle_minutes": config.idle_minutes,
+                                   "config_months": config.retention_months,
                                    "pull_alarm": pull_alarm(app)})
     app.register_blueprint(views.blueprint)
     app.after_request(add_headers)

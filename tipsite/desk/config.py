@@ -29,6 +29,7 @@ class DeskConfig:
     idle_minutes: int = DEFAULT_IDLE_MINUTES
     kdf_cost: str = "moderate"
     pull_minutes: int = 5  # 0: no scheduled pulls (the button still pulls)
+    retention_months: int = 12  # handled conversations older than this are offered for purging
 
     @property
     def tls(self) -> bool:
@@ -82,5 +83,7 @@ def check(config: DeskConfig, accounts: int) -> None:
             "'hotline user add NAME --admin' (it asks for the centre key's passphrase)")
     if config.idle_minutes < 1:
         raise ConfigError("the idle lock must be at least 1 minute")
+    if config.retention_months < 1:
+        raise ConfigError("the retention period is at least 1 month")
     if config.pull_minutes < 0:
         raise ConfigError("the pull interval is a number of minutes, 0 for none")

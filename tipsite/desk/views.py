@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from tipsite.core.errors import ReplyError, WrongPassphrase
@@ -24,7 +24,7 @@ from tipsite.core.vocabulary import SETTINGS
 from tipsite.desk import actions
 from tipsite.desk.sessions import DeskSession
 from tipsite.desk.state import running
-from tipsite.hotline import related, trail
+from tipsite.hotline import related, trail, triage
 from tipsite.hotline.accounts import AccountError
 from tipsite.hotline.assignments import assign as set_assignee
 from tipsite.hotline.assignments import assignments
@@ -217,6 +217,41 @@ def audit() -> str:
     if not current.login.account.admin:
         abort(403)
     return render_template("audit.html", lines=trail.lines(running().config.store, 1000))
+
+
+class PurgeForm(FlaskForm):  # type: ignore[misc]
+    """The confirmed purge: the box ``confirm`` must be ticked."""
+
+    confirm = BooleanField("I have checked the list", validators=[DataRequired()])
+
+
+def _past_retention() -> tuple[str, list[Conversation]]:
+    current: DeskSession = g.desk_session
+    cutoff = actions.retention_cutoff(running().config.retention_months)
+    opened = running().library.opened(current.login.centre_keys)
+    plan = triage.plan_purge(running().store, opened.conversations, opened.unreadable, cutoff)
+    doomed = set(plan.doomed)
+    return cutoff, [c for c in opened.conversations if c.id in doomed]
+
+
+@blueprint.route("/retention", methods=["GET", "POST"])
+def retention() -> str | BaseResponse | tuple[str, int]:
+    """Handled conversations past the retention period, and their confirmed purge (admins)."""
+    current: DeskSession = g.desk_session
+    if not current.login.account.admin:
+        abort(403)
+    form = PurgeForm()
+    cutoff, due = _past_retention()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("retention.html", form=form, cutoff=cutoff, due=due,
+                                   unconfirmed=True), 400
+        opened = running().library.opened(current.login.centre_keys)
+        plan = actions.purge(running().store, opened.conversations, opened.unreadable, cutoff,
+                             current.name)
+        return redirect(url_for("desk.retention", purged=len(plan.doomed)))
+    return render_template("retention.html", form=form, cutoff=cutoff, due=due,
+                           purged=request.args.get("purged", type=int))
 
 
 @blueprint.route("/c/<tip_id>/handled", methods=["POST"])

@@ -19,6 +19,7 @@ ENV_CERT = "HOTLINE_DESK_CERT"
 ENV_KEY = "HOTLINE_DESK_KEY"
 ENV_IDLE = "HOTLINE_DESK_IDLE"
 ENV_PULL = "HOTLINE_DESK_PULL_MINUTES"
+ENV_RETENTION = "HOTLINE_DESK_RETENTION_MONTHS"
 
 
 @click.command()
@@ -34,9 +35,13 @@ ENV_PULL = "HOTLINE_DESK_PULL_MINUTES"
 @click.option("--pull-every", "pull_minutes", type=click.IntRange(min=0), envvar=ENV_PULL,
               default=5, show_default=True,
               help=f"Minutes between pulls from the site, 0 for none (env {ENV_PULL}).")
+@click.option("--retention", "retention_months", type=click.IntRange(min=1),
+              envvar=ENV_RETENTION, default=12, show_default=True,
+              help=f"Months a handled conversation is kept before the retention page offers "
+                   f"to purge it (env {ENV_RETENTION}).")
 @store_option
 def desk(bind: str, cert: Path | None, key_file: Path | None, idle_minutes: int,
-         pull_minutes: int, store: Path | None) -> None:
+         pull_minutes: int, retention_months: int, store: Path | None) -> None:
     """Serve the staff desk: the store's tips in a browser, for logged-in staff.
 
     By default for one person on this machine (http://127.0.0.1:5100/); with --bind
@@ -57,7 +62,7 @@ def desk(bind: str, cert: Path | None, key_file: Path | None, idle_minutes: int,
     try:
         host, port = desk_config.parse_bind(bind)
         config = desk_config.DeskConfig(local.path, host, port, cert, key_file, idle_minutes,
-                                        kdf_cost(), pull_minutes)
+                                        kdf_cost(), pull_minutes, retention_months)
         desk_config.check(config, len(Accounts(local.path).list()))
     except ConfigError as exc:
         raise Problem(str(exc)) from None
