@@ -473,3 +473,21 @@ def test_retention_lists_old_handled_tips_and_purges_them_only_when_confirmed(
     assert "Gammel Kongevej" not in line.detail
     assert "1 tip eller opfølgning blev slettet" in admin.get(
         done.headers["Location"]).get_data(as_text=True)
+
+
+def test_exports_are_downloads_with_the_tips_and_recorded(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    import json
+
+    tip = add_tip(Store(store_path), centre, location=HOSTILE)
+    log_in()
+    every = client.get("/export/json")
+    assert every.headers["Content-Disposition"] == 'attachment; filename="tips.json"'
+    assert json.loads(every.get_data())[0]["location"] == HOSTILE
+    html = client.get(f"/c/{tip}/export/html")
+    assert html.headers["Content-Disposition"].startswith("attachment;")
+    assert "<script>" not in html.get_data(as_text=True)  # the exporter sanitises
+    assert client.get(f"/c/{tip}/export/csv").mimetype == "text/csv"
+    assert client.get("/export/exe").status_code == 404
+    exported = [line.detail for line in trail.lines(store_path) if line.action == "export"]
+    assert exported == ["csv, 1", "html, 1", "json, 1"]

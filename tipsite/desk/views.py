@@ -6,6 +6,7 @@ from typing import cast
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     g,
     redirect,
@@ -14,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
@@ -24,7 +26,7 @@ from tipsite.core.vocabulary import SETTINGS
 from tipsite.desk import actions
 from tipsite.desk.sessions import DeskSession
 from tipsite.desk.state import running
-from tipsite.hotline import related, trail, triage
+from tipsite.hotline import exports, related, trail, triage
 from tipsite.hotline.accounts import AccountError
 from tipsite.hotline.assignments import assign as set_assignee
 from tipsite.hotline.assignments import assignments
@@ -200,6 +202,36 @@ def _conversation_page(found: Conversation, status: int = 200, **forms: object
 
 def _back(found: Conversation, done: str) -> BaseResponse:
     return redirect(url_for("desk.conversation", tip_id=found.id, done=done))
+
+
+MIMETYPES = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
+
+
+def _download(conversations: list[Conversation], fmt: str, stem: str) -> Response:
+    if fmt not in exports.FORMATS:
+        abort(404)
+    lang = str(get_locale() or "da")
+    data = exports.render(conversations, fmt, lang)
+    trail.record(running().config.store, g.desk_session.name, "export",
+                 stem if len(conversations) == 1 else "", f"{fmt}, {len(conversations)}")
+    response = Response(data, mimetype=MIMETYPES[fmt])
+    # A download, never a page: an HTML export is opened from the disk, not in the desk.
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
+@blueprint.route("/export/<fmt>")
+def export_all(fmt: str) -> Response:
+    """Every conversation the person's keys open, as a JSON, CSV or HTML file."""
+    current: DeskSession = g.desk_session
+    opened = running().library.opened(current.login.centre_keys)
+    return _download(list(opened.conversations), fmt, "tips")
+
+
+@blueprint.route("/c/<tip_id>/export/<fmt>")
+def export_one(tip_id: str, fmt: str) -> Response:
+    """One conversation as a file."""
+    return _download([_conversation(tip_id)], fmt, f"tip-{tip_id[:8]}")
 
 
 @blueprint.route("/c/<tip_id>/print")
