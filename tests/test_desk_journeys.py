@@ -236,3 +236,42 @@ def test_assign_reply_and_mark_handled_with_the_keyboard_alone(
     store = Store(live_desk.store)
     assert store.states()[tip].status == "handled"
     assert [r.tip for r in store.replies()] == [tip]
+
+
+def test_the_desk_serves_tls_with_a_secure_cookie(tmp_path: Path) -> None:
+    import http.cookies
+    import ssl
+    import urllib.request
+
+    store = tmp_path / "store"
+    Store(store).create()
+    Accounts(store, kdf_cost="interactive").add("mette", METTE, admin=True,
+                                                 centre_keys=[keys.generate()])
+    cert, key = tmp_path / "desk.crt", tmp_path / "desk.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)], capture_output=True, text=True)
+    assert made.returncode == 0, "openssl is needed (make system-packages): " + made.stderr
+    port = free_port()
+    process = subprocess.Popen(
+        [str(HOTLINE), "desk", "--store", str(store), "--bind", f"localhost:{port}",
+         "--cert", str(cert), "--key", str(key)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith(f"The staff desk is at https://localhost:{port}/"), line
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://localhost:{port}/login", context=context,
+                                    timeout=30) as response:
+            assert response.status == 200
+            cookie = http.cookies.SimpleCookie(response.headers["Set-Cookie"])["desk"]
+            assert cookie["secure"] and cookie["httponly"]
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -63,6 +63,8 @@ def add_headers(response: Response) -> Response:
     h["Cross-Origin-Resource-Policy"] = "same-origin"
     if not request.path.startswith("/static/"):
         h["Cache-Control"] = "no-store"  # pages hold opened tips: never on disk in a cache
+    if request.is_secure:
+        h["Strict-Transport-Security"] = "max-age=31536000"  # never back to plain http
     return response
 
 
