@@ -101,11 +101,14 @@ translations: $(VENV)/.site
 bench: $(VENV)/.test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/desk_cost.py
 	$(BIN)/python bench/photo_cost.py
 
-## Screenshots of the front page and the form with errors, phone and desktop, da and en.
+## Screenshots of the front page and the form with errors, phone and desktop, da and en;
+## and of the staff desk (docs/desk.md).
 screenshots: $(VENV)/.test
 	$(BIN)/python docs/screenshots/make_screenshots.py
+	$(BIN)/python docs/screenshots/desk_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -57,12 +57,27 @@ class Opened:
         return self._by_id.get(conversation_id)
 
 
-def open_conversations(store: Store, pairs: Sequence[KeyPair]) -> Opened:
-    """Every conversation in ``store`` opened with ``pairs``, with its search index."""
+Plaintexts = dict[str, "bytes | reader.Unreadable"]
+
+
+def open_conversations(store: Store, pairs: Sequence[KeyPair],
+                       known: Plaintexts | None = None) -> tuple[Opened, Plaintexts]:
+    """Every conversation in ``store`` opened with ``pairs``, with its search index.
+
+    ``known`` holds envelopes opened before (an envelope never changes once stored):
+    only new ones are decrypted, so a status change or a note costs a parse, not a
+    decryption of the whole store. Returns the opened store and the plaintexts now known.
+    """
     names = store.names()
-    plaintexts = unseal_all(names, store.read_many, lambda sealed: list(pairs))
+    known = known if known is not None else {}
+    new = [name for name in names if name not in known]
+    if new:
+        known = {**known, **dict(zip(new, unseal_all(new, store.read_many,
+                                                     lambda sealed: list(pairs)), strict=True))}
+    known = {name: known[name] for name in names}  # purged envelopes are forgotten
     items: list[reader.Opened] = []
     unreadable: list[reader.Unreadable] = []
+    plaintexts = [known[name] for name in names]
     for item in reader.read_tips(names, plaintexts, pairs, store.states(), TipState()):
         if isinstance(item, reader.Unreadable):
             unreadable.append(item)
@@ -71,7 +86,8 @@ def open_conversations(store: Store, pairs: Sequence[KeyPair]) -> Opened:
     replies = [reader.open_reply(r, pairs) for r in store.replies()]
     conversations = gather(items, replies)
     conversations.reverse()
-    return Opened(conversations, unreadable, {c.id: text_of(c) for c in conversations})
+    opened = Opened(conversations, unreadable, {c.id: text_of(c) for c in conversations})
+    return opened, known
 
 
 class Library:
@@ -80,7 +96,7 @@ class Library:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._kept: dict[frozenset[bytes], tuple[Signature, Opened]] = {}
+        self._kept: dict[frozenset[bytes], tuple[Signature, Opened, Plaintexts]] = {}
 
     def opened(self, pairs: Sequence[KeyPair]) -> Opened:
         """The store opened with ``pairs``: kept from before if nothing changed."""
@@ -90,13 +106,14 @@ class Library:
             kept = self._kept.get(wanted)
             if kept is not None and kept[0] == signature:
                 return kept[1]
-            fresh = open_conversations(self.store, pairs)
+            known = kept[2] if kept is not None else None
+            fresh, known = open_conversations(self.store, pairs, known)
             if self._signature() != signature:
                 # Changed while opening (a pull, or the state file made on first use):
                 # open again, so what is kept never misses what the signature says.
                 signature = self._signature()
-                fresh = open_conversations(self.store, pairs)
-            self._kept[wanted] = (signature, fresh)
+                fresh, known = open_conversations(self.store, pairs, known)
+            self._kept[wanted] = (signature, fresh, known)
             fresh.link_in_background()
             return fresh
 

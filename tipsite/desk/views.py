@@ -168,7 +168,9 @@ def conversation(tip_id: str) -> tuple[str, int]:
     current: DeskSession = g.desk_session
     found = _conversation(tip_id)
     trail.record(running().config.store, current.name, "open", tip_id)
-    actions.mark_read(running().store, found)
+    if found.status == "new":
+        actions.mark_read(running().store, found)
+        found = _conversation(tip_id)  # as it is now: read (a parse, no decryption)
     return _conversation_page(found)
 
 
