@@ -97,7 +97,7 @@ translations: $(VENV)/.site
 	$(BIN)/pybabel compile -d tipsite/desk/translations --statistics
 
 ## Benchmarks (not part of `make test`): submission load, memory, page weight, export,
-## cleaning a photo.
+## the staff desk over many tips, cleaning a photo.
 bench: $(VENV)/.test
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_export.py
