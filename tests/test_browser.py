@@ -21,7 +21,8 @@ from playwright.sync_api import Browser, Locator, Page
 
 from tipsite.site.config import LANGUAGES
 
-from .conftest import LiveServer, envelopes_in
+from .support.servers import LiveServer
+from .support.tips import envelopes_in
 
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},

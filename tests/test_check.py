@@ -17,8 +17,9 @@ import pytest
 from tipsite.site.app import create_app
 from tipsite.site.config import load_settings
 
-from .conftest import VENV_BIN, KeyFiles, free_port
 from .support.deploykit import ONION, SITE, start_unix_gunicorn, unit_environment
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, free_port
 
 
 def run_check(env: dict[str, str], core_dumps: bool = False) -> subprocess.CompletedProcess[str]:

@@ -21,16 +21,11 @@ import pytest
 from tipsite.core import envelope, payload, receipt
 from tipsite.core.inbox import Inbox
 
-from .conftest import (
-    STAFF_TOKEN,
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-    csrf_token_in,
-    free_port,
-)
-from .test_hotline_support import START, deliver, hotline, staff_worker_env, tip_fields
+from .support.hotline import hotline, staff_worker_env
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer, free_port
+from .support.tips import START, a_tip, deliver, tip_fields
+from .support.visitor import Visitor, csrf_token_in
 
 TOKEN = STAFF_TOKEN
 CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')

@@ -17,16 +17,10 @@ import pytest
 
 from tipsite.core import envelope, keys, payload
 
-from .conftest import (
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-    envelopes_in,
-    free_port,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer, free_port, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
 
 RUN_SECONDS = 12.0
 RESTART_EVERY = 4.0  # a full restart costs a couple of seconds of boot

@@ -23,15 +23,6 @@ from tipsite.site.app import MAX_BODY
 from tipsite.site.config import LANGUAGES, ROOT
 from tipsite.site.nginxlog import clean
 
-from .conftest import (
-    VENV_BIN,
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-    envelopes_in,
-    open_all,
-)
 from .support.deploykit import (
     DEBIAN_NGINX_CONF,
     HOTLINE,
@@ -47,6 +38,10 @@ from .support.deploykit import (
     running_kit,
 )
 from .support.errorpages import read_error_page
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, LiveServer
+from .support.tips import a_tip, envelopes_in, open_all
+from .support.visitor import Visitor
 
 
 def gunicorn_settings(env: dict[str, str], unset: tuple[str, ...] = ()) -> dict[str, str]:

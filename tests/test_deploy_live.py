@@ -25,7 +25,6 @@ import pytest
 
 from tipsite.site.app import MAX_BODY
 
-from .conftest import KeyFiles, a_tip, envelopes_in, open_all, write_key_files
 from .support.deploykit import (
     HOST,
     HOTLINE,
@@ -41,6 +40,8 @@ from .support.deploykit import (
     tls_socket,
     wait_for_port,
 )
+from .support.keyfiles import KeyFiles, write_key_files
+from .support.tips import a_tip, envelopes_in, open_all
 
 pytestmark = needs_nginx
 

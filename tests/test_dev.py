@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tipsite.core import keys
 
-from .conftest import VENV_BIN, free_port
+from .support.servers import VENV_BIN, free_port
 
 
 def test_dev_server_makes_a_key_pair_says_where_and_logs_no_address(tmp_path: Path) -> None:

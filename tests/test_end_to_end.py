@@ -7,7 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from .conftest import VENV_BIN, KeyFiles, LiveServer, Visitor, a_tip, envelopes_in
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, LiveServer
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
 
 TEXT = "Kvinderne i klinikken på Østergade sover der om natten 😟 "
 DESCRIPTION = TEXT + "<script>alert('x')</script>"

@@ -26,12 +26,9 @@ from flask import Flask
 
 from tipsite.site import limits
 
-from .conftest import (
-    CSRF_INPUT,
-    LiveServer,
-    a_tip,
-    envelopes_in,
-)
+from .support.servers import LiveServer
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import CSRF_INPUT
 from .test_replay import Redis
 
 SOURCES = [f"127.0.0.{n}" for n in range(10, 23)]  # 13 addresses, as in the report

@@ -12,7 +12,10 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from flask import Flask
 
-from .conftest import KeyFiles, LiveServer, Reply, Visitor, a_tip, start_gunicorn, stop_gunicorn
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip
+from .support.visitor import Reply, Visitor
 
 REQUIRED_CSP = {
     "default-src": "'none'",
@@ -97,7 +100,7 @@ def test_a_503_when_the_key_vanishes_carries_the_headers(
     visitor = Visitor(live_server.url)
     token_page = visitor.get("/da/")
     key_files.public.rename(key_files.public.with_suffix(".gone"))
-    from .conftest import csrf_token_in
+    from .support.visitor import csrf_token_in
 
     reply = visitor.post_form("/da/tip", [("csrf_token", csrf_token_in(token_page.body)),
                                           *a_tip().items()])  # type: ignore[list-item]
@@ -120,7 +123,7 @@ def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
         assert "Secure" in cookie
         # urllib will not send a Secure cookie over http; send it as the browser would.
         name_value = cookie.split(";", 1)[0]
-        from .conftest import csrf_token_in
+        from .support.visitor import csrf_token_in
 
         token = csrf_token_in(front.body)
         reply = visitor.request(

@@ -20,9 +20,11 @@ import pytest
 from tipsite.core import keys
 from tipsite.hotline.store import Store
 
-from .conftest import PASSPHRASE, STAFF_TOKEN, KeyFiles, LiveServer
+from .support.hotline import HOTLINE, hotline, staff_env, staff_worker_env
 from .support.hotline_terminal import at_terminal, deliver_with_code, seal_tip_with_code
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, staff_worker_env
+from .support.keyfiles import PASSPHRASE, KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import deliver
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: a reply is kept, never sent
 DRAFT_TEXT = "Tak for dit tip. Kan du sige mere om bilen? (udkast-3H8)"

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page
 from tipsite.core import keys
 from tipsite.site.config import load_settings
 
-from .conftest import LiveServer, envelopes_in, open_all
+from .support.servers import LiveServer
+from .support.tips import envelopes_in, open_all
 from .test_followup import staff_reply
 
 # What each tipster sees and does, in their own words (from the catalogs).

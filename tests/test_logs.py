@@ -18,7 +18,9 @@ import pytest
 
 from tipsite.site.gunicornlog import REDACTED, AddressScrubber, escape_controls, scrub
 
-from .conftest import LiveServer, Visitor, a_tip, envelopes_in, start_gunicorn, stop_gunicorn
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
 
 FORWARDED_FOR = "203.0.113.77"
 USER_AGENT = "Mozilla/5.0 (SporingsTest; Zebraflet/4711)"

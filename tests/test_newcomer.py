@@ -9,8 +9,10 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from .conftest import VENV_BIN, KeyFiles, free_port
-from .test_hotline_support import deliver, staff_env
+from .support.hotline import staff_env
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, free_port
+from .support.tips import deliver
 
 
 def test_favicon_answers_no_content_instead_of_a_redirect(client: FlaskClient) -> None:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from tipsite.core import envelope, keys, payload
 from tipsite.core.sanitise import clean_text
 
-from .conftest import LiveServer, Visitor, csrf_token_in, envelopes_in
+from .support.servers import LiveServer
+from .support.tips import envelopes_in
+from .support.visitor import Visitor, csrf_token_in
 
 FIELDS = ["setting", "location", "description", "indicators", "when", "people", "vehicles",
           "relation", "contact", "website", "csrf_token", "other"]

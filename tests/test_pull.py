@@ -13,14 +13,11 @@ import pytest
 
 from tipsite.core import keys
 
-from .conftest import (
-    STAFF_TOKEN,
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-)
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_worker_env
+from .support.hotline import HOTLINE, hotline, staff_worker_env
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import a_tip, deliver
+from .support.visitor import Visitor
 
 TOKEN = STAFF_TOKEN
 FORM_TEXT = "Kvinderne på Østergade sover i klinikken 😟 "

@@ -14,14 +14,10 @@ from flask import Flask
 
 from tipsite.site import limits
 
-from .conftest import (
-    LiveServer,
-    Visitor,
-    a_tip,
-    envelopes_in,
-    free_port,
-)
 from .support.replaying import first_form, replay
+from .support.servers import LiveServer, free_port
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
 
 
 @pytest.fixture

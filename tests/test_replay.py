@@ -19,16 +19,10 @@ import pytest
 
 from tipsite.core.inbox import list_quietly
 
-from .conftest import (
-    LiveServer,
-    Visitor,
-    a_tip,
-    csrf_token_in,
-    envelopes_in,
-    free_port,
-    stop_gunicorn,
-)
 from .support.replaying import first_form, replay
+from .support.servers import LiveServer, free_port, stop_gunicorn
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor, csrf_token_in
 
 WORKERS = "4"
 ATTEMPTS = 16

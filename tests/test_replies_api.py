@@ -19,7 +19,7 @@ from tipsite.site.app import create_app
 from tipsite.site.config import load_settings
 from tipsite.site.replies import ReplyBox
 
-from .conftest import STAFF_TOKEN, LiveServer
+from .support.servers import STAFF_TOKEN, LiveServer
 
 TOKEN = STAFF_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 from tipsite.site.app import create_app
 from tipsite.site.config import load_settings
 
-from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
-from .test_hotline_support import deliver
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import deliver
+from .support.visitor import Visitor
 
 TOKEN = "staff-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -11,7 +11,8 @@ from tipsite.core.errors import ConfigError
 from tipsite.site.app import create_app
 from tipsite.site.config import load_settings
 
-from .conftest import VENV_BIN, KeyFiles, free_port
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,8 @@ import pytest
 
 from tipsite.site.config import ROOT
 
-from ..conftest import VENV_BIN, Visitor
+from .servers import VENV_BIN
+from .visitor import Visitor
 
 DEPLOY = ROOT / "deploy"
 SITE = DEPLOY / "nginx-tipsite.conf"
