@@ -11,7 +11,8 @@ import pytest
 
 from tipsite.core import keys
 
-from .support.hotline import hotline, staff_env
+from .support.hotline import hotline_process as hotline
+from .support.hotline import staff_env
 from .support.keyfiles import PASSPHRASE
 from .support.tips import deliver
 
