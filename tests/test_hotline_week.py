@@ -135,6 +135,23 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
+def ignores_sigint(pid: int) -> bool:
+    """True once the process ``pid`` ignores SIGINT (its SigIgn mask in /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [mask] = [line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")]
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
+def wait_until_ignoring_sigint(process: subprocess.Popen[bytes]) -> None:
+    """Wait until hotline hands Ctrl-C to its editor: it starts the editor first and
+    only then ignores SIGINT, so a Ctrl-C in between would stop hotline itself."""
+    deadline = time.monotonic() + 60
+    while not ignores_sigint(process.pid):
+        assert process.poll() is None, "hotline ended while its editor was open"
+        assert time.monotonic() < deadline, "hotline never left Ctrl-C to its editor"
+        time.sleep(0.01)
+
+
 def gone(pid: int) -> bool:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -357,6 +374,7 @@ def test_ctrl_c_and_a_failing_editor_leave_no_draft(
     env = {**worker, "EDITOR": str(editor), "HOTLINE_TOKEN": STAFF_TOKEN}
     session = at_terminal(["reply", name[:8], "--url", NOWHERE], env)
     wait_for_file(marker, session.process)
+    wait_until_ignoring_sigint(session.process)
     os.killpg(session.process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
     assert session.finish() == 1
     assert "error: the editor was stopped (signal 2); nothing was sent" in session.screen
