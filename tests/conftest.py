@@ -16,7 +16,14 @@ from tipsite.core import keys
 from tipsite.site.config import Settings, load_settings
 
 from .support.keyfiles import KeyFiles, write_key_files
-from .support.servers import STAFF_TOKEN, LiveServer, start_gunicorn, stop_gunicorn
+from .support.servers import (
+    STAFF_TOKEN,
+    LiveServer,
+    serving,
+    site_in,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -85,16 +92,9 @@ def shared_server(
 ) -> Iterator[LiveServer]:
     """One gunicorn for a whole test module (limits off): for tests that only read it."""
     folder = tmp_path_factory.mktemp("shared")
-    files = write_key_files(folder / "keys", keypair)
-    env = {
-        "TIPSITE_PUBLIC_KEY": str(files.public),
-        "TIPSITE_INBOX": str(folder / "inbox"),
-        "TIPSITE_INSTANCE": str(folder / "instance"),
-        "TIPSITE_RATELIMIT_ENABLED": "0",
-    }
-    server = start_gunicorn(env, folder / "gunicorn.log")
-    yield server
-    stop_gunicorn(server)
+    with serving(site_in(folder, keypair, TIPSITE_RATELIMIT_ENABLED="0"),
+                 folder / "gunicorn.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

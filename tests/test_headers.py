@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -12,8 +13,10 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from flask import Flask
 
+from tipsite.core import keys
+
 from .support.keyfiles import KeyFiles
-from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.servers import LiveServer, serving, site_in, start_gunicorn, stop_gunicorn
 from .support.tips import a_tip
 from .support.visitor import Reply, Visitor
 
@@ -26,6 +29,28 @@ REQUIRED_CSP = {
     "base-uri": "'none'",
 }
 ONION = "a" * 56 + ".onion"
+# Tests that only read a site share one gunicorn per kind of site (a module fixture);
+# under xdist the group keeps them on one worker, so each server starts once.
+shares_a_server = pytest.mark.xdist_group("test_headers_shared")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, keypair: keys.KeyPair
+         ) -> Iterator[LiveServer]:
+    """A site with the default settings, as live_server, shared by the reading tests."""
+    folder = tmp_path_factory.mktemp("site")
+    with serving(site_in(folder, keypair), folder / "gunicorn.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def onion_site(tmp_path_factory: pytest.TempPathFactory, keypair: keys.KeyPair
+               ) -> Iterator[LiveServer]:
+    """A site that also has an onion address (TIPSITE_ONION_ADDRESS)."""
+    folder = tmp_path_factory.mktemp("onion")
+    with serving(site_in(folder, keypair, TIPSITE_ONION_ADDRESS=ONION),
+                 folder / "gunicorn.log") as server:
+        yield server
 
 
 def assert_private_headers(reply: Reply, page: bool = True) -> None:
@@ -140,15 +165,10 @@ def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
     assert ssl  # TLS itself is nginx's job (deploy/); the app trusts the proxy header
 
 
-def test_onion_location_is_advertised_when_configured(
-    tmp_path: Path, site_env: dict[str, str]
-) -> None:
-    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
-    try:
-        reply = Visitor(server.url).get("/en/privacy")
-        assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
-    finally:
-        stop_gunicorn(server)
+@shares_a_server
+def test_onion_location_is_advertised_when_configured(onion_site: LiveServer) -> None:
+    reply = Visitor(onion_site.url).get("/en/privacy")
+    assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
 
 
 @pytest.mark.parametrize(
@@ -156,30 +176,28 @@ def test_onion_location_is_advertised_when_configured(
     [("/da/followup%E2%80%9D", "/da/followup%E2%80%9D"), ("/da/%FF", "/da/%EF%BF%BD"),
      ("/da/a%0d%0aSet-Cookie:%20x=1", "/da/a%0D%0ASet-Cookie%3A%20x%3D1")],
 )
+@shares_a_server
 def test_onion_location_is_percent_encoded_and_odd_paths_get_our_404(
-    tmp_path: Path, site_env: dict[str, str], path: str, expected: str
+    onion_site: LiveServer, path: str, expected: str
 ) -> None:
     """A link copied with its closing quote, or bytes that are not UTF-8: our 404, no 500."""
-    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
-    try:
-        reply = Visitor(server.url).get(path)
-        assert reply.status == 404
-        assert "70 20 25 50" in reply.body
-        assert_private_headers(reply)
-        assert reply.headers["Onion-Location"] == f"http://{ONION}{expected}"
-        assert "Set-Cookie" not in reply.headers
-    finally:
-        stop_gunicorn(server)
+    reply = Visitor(onion_site.url).get(path)
+    assert reply.status == 404
+    assert "70 20 25 50" in reply.body
+    assert_private_headers(reply)
+    assert reply.headers["Onion-Location"] == f"http://{ONION}{expected}"
+    assert "Set-Cookie" not in reply.headers
 
 
+@shares_a_server
 @pytest.mark.parametrize(("path", "status", "location"),
                          [("/", 302, "/en/"),  # no Accept-Language: English
                           ("/da", 308, "/da/"), ("//en", 308, "/en/"),
                           ("/en//privacy", 308, "/en/privacy")])
 def test_redirects_never_name_the_host_the_request_gave(
-    live_server: LiveServer, path: str, status: int, location: str
+    site: LiveServer, path: str, status: int, location: str
 ) -> None:
-    host, port = live_server.url.removeprefix("http://").split(":")
+    host, port = site.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
                      .encode())
@@ -193,21 +211,24 @@ def test_redirects_never_name_the_host_the_request_gave(
         f'"{location}">{location}<', "")
 
 
-def test_no_onion_location_without_an_onion_address(live_server: LiveServer) -> None:
-    assert "Onion-Location" not in Visitor(live_server.url).get("/da/").headers
+@shares_a_server
+def test_no_onion_location_without_an_onion_address(site: LiveServer) -> None:
+    assert "Onion-Location" not in Visitor(site.url).get("/da/").headers
 
 
 # --- cookies -------------------------------------------------------------------
 
 
+@shares_a_server
 @pytest.mark.parametrize("path", ["/", "/da/thanks", "/da/privacy", "/en/signs", "/da/key",
                                   "/da/accessibility", "/static/site.css", "/da/nowhere"])
-def test_a_page_without_a_form_sets_no_cookie(live_server: LiveServer, path: str) -> None:
-    assert "Set-Cookie" not in Visitor(live_server.url).get(path).headers
+def test_a_page_without_a_form_sets_no_cookie(site: LiveServer, path: str) -> None:
+    assert "Set-Cookie" not in Visitor(site.url).get(path).headers
 
 
-def test_the_only_cookie_is_the_csrf_session_cookie(live_server: LiveServer) -> None:
-    visitor = Visitor(live_server.url)
+@shares_a_server
+def test_the_only_cookie_is_the_csrf_session_cookie(site: LiveServer) -> None:
+    visitor = Visitor(site.url)
     cookie = visitor.get("/da/").headers.get_all("Set-Cookie")
     assert cookie is not None and len(cookie) == 1
     attributes = [a.strip().lower() for a in cookie[0].split(";")]
@@ -233,10 +254,11 @@ def session_data(cookie: str) -> dict[str, str]:
     return data
 
 
+@shares_a_server
 def test_after_a_tip_the_cookie_carries_the_receipt_once_then_is_deleted(
-    live_server: LiveServer,
+    site: LiveServer,
 ) -> None:
-    visitor = Visitor(live_server.url)
+    visitor = Visitor(site.url)
     [cookie] = visitor.send_tip(a_tip()).headers.get_all("Set-Cookie") or []
     assert list(session_data(cookie)) == ["receipt"]  # the used token is gone
     [cookie] = visitor.get("/da/thanks").headers.get_all("Set-Cookie") or []
@@ -262,8 +284,9 @@ class _Links(HTMLParser):
                 self.refs.extend(re.findall(r"url\(([^)]*)\)", value))
 
 
-def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) -> None:
-    visitor = Visitor(live_server.url)
+@shares_a_server
+def test_no_page_refers_to_anything_outside_the_site(site: LiveServer) -> None:
+    visitor = Visitor(site.url)
     seen: set[str] = set()
     queue = ["/da/", "/en/", "/da/nowhere"]
     outside: list[tuple[str, str]] = []
@@ -280,10 +303,10 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
             parser.feed(reply.body)
             refs = parser.refs
         for ref in refs:
-            target = urlparse(urljoin(live_server.url + path, ref.strip("'\"")))
+            target = urlparse(urljoin(site.url + path, ref.strip("'\"")))
             if target.scheme == "tel":
                 continue
-            if target.netloc != urlparse(live_server.url).netloc:
+            if target.netloc != urlparse(site.url).netloc:
                 outside.append((path, ref))
             elif target.path not in seen and target.path.startswith(("/da/", "/en/", "/static/")):
                 queue.append(target.path)
@@ -291,16 +314,17 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
     assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
 
 
+@shares_a_server
 def test_forwarding_headers_from_loopback_are_not_trusted_by_default(
-    live_server: LiveServer,
+    site: LiveServer,
 ) -> None:
     """gunicorn.conf.py trusts no forwarder and TIPSITE_PROXIES defaults to 0: behind Tor
     every client is 127.0.0.1, and none may turn on HTTPS behaviour or pick an address."""
     forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9",
               "X-Forwarded-Host": "evil.example", "Forwarded": "proto=https;for=198.51.100.9"}
-    reply = Visitor(live_server.url, forged).get("/da/")
+    reply = Visitor(site.url, forged).get("/da/")
     assert "Strict-Transport-Security" not in reply.headers
     [cookie] = reply.headers.get_all("Set-Cookie") or []
     assert "secure" not in [a.strip().lower() for a in cookie.split(";")]
-    redirect = Visitor(live_server.url, forged).get("/da")
+    redirect = Visitor(site.url, forged).get("/da")
     assert redirect.headers["Location"] == "/da/"

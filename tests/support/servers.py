@@ -8,10 +8,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tipsite.core import keys
 from tipsite.site.config import ROOT
+
+from .keyfiles import write_key_files
 
 VENV_BIN = Path(sys.executable).parent
 STAFF_TOKEN = "a-staff-token-only-the-hotline-knows"
@@ -87,3 +92,25 @@ def stop_gunicorn(server: LiveServer) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
+
+
+def site_in(folder: Path, pair: keys.KeyPair, **env: str) -> dict[str, str]:
+    """TIPSITE_* variables for a site of its own in ``folder`` (key files, inbox,
+    instance), with ``env`` added."""
+    files = write_key_files(folder / "keys", pair)
+    return {
+        "TIPSITE_PUBLIC_KEY": str(files.public),
+        "TIPSITE_INBOX": str(folder / "inbox"),
+        "TIPSITE_INSTANCE": str(folder / "instance"),
+        **env,
+    }
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[LiveServer]:
+    """A gunicorn with ``env`` for the length of the ``with`` block."""
+    server = start_gunicorn(env, log)
+    try:
+        yield server
+    finally:
+        stop_gunicorn(server)
