@@ -15,6 +15,7 @@ import pytest
 from tipsite.core import keys
 from tipsite.site.config import Settings, load_settings
 
+from .support import markers
 from .support.keyfiles import KeyFiles, write_key_files
 from .support.servers import (
     STAFF_TOKEN,
@@ -121,3 +122,19 @@ def gunicorns(tmp_path: Path, site_env: dict[str, str]) -> Iterator[Callable[...
     yield start
     for server in started:
         stop_gunicorn(server)
+
+
+# --- markers: browser and live are declared, never guessed (tests/support/markers.py) ---
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    markers.guard_servers()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    markers.check_markers(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    markers.running(item)

@@ -24,6 +24,9 @@ from tipsite.site.config import LANGUAGES
 from .support.servers import LiveServer
 from .support.tips import envelopes_in
 
+# Every test here drives Chromium against a real gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],

@@ -105,6 +105,7 @@ def reply_and_details(server: LiveServer, env: dict[str, str], tmp_path: Path
     return code, tip_id, replied, page
 
 
+@pytest.mark.live
 def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -133,6 +134,7 @@ def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
     assert [(r["message"], r["sent"]) for r in record["replies"]] == [(REPLY_TEXT, True)]
 
 
+@pytest.mark.live
 def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -154,6 +156,7 @@ def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
             assert secret not in output, secret
 
 
+@pytest.mark.live
 def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str], site_env: dict[str, str]
 ) -> None:
@@ -176,6 +179,7 @@ def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     assert [r["sent"] for r in record["replies"]] == [True]
 
 
+@pytest.mark.live
 def test_a_waiting_reply_goes_out_with_the_next_pull(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -190,6 +194,7 @@ def test_a_waiting_reply_goes_out_with_the_next_pull(
     assert "Hvilken indgang brugte de" in followup(tipster, code)
 
 
+@pytest.mark.live
 def test_a_tip_without_a_receipt_code_cannot_get_a_reply(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str], site_env: dict[str, str],
     key_files: KeyFiles,
@@ -218,6 +223,7 @@ def test_reply_needs_to_know_the_site(tmp_path: Path, env: dict[str, str],
         "later pulls remember it\n")
 
 
+@pytest.mark.live
 def test_an_empty_reply_is_refused(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:

@@ -7,10 +7,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from .support.keyfiles import KeyFiles
 from .support.servers import VENV_BIN, LiveServer
 from .support.tips import a_tip, envelopes_in
 from .support.visitor import Visitor
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 TEXT = "Kvinderne i klinikken på Østergade sover der om natten 😟 "
 DESCRIPTION = TEXT + "<script>alert('x')</script>"

@@ -59,6 +59,7 @@ def opens_with(sealed: bytes, private: nacl.public.PrivateKey) -> bool:
     return True
 
 
+@pytest.mark.live
 def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str],
     key_files: KeyFiles,
@@ -102,6 +103,7 @@ def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     assert "svar-F1" in page and "svar-T2" in page  # the real tipster reads both
 
 
+@pytest.mark.live
 def test_a_self_consistent_forgery_stands_alone_and_cannot_get_a_reply(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str],
     key_files: KeyFiles,

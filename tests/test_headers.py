@@ -83,6 +83,7 @@ def error_server(tmp_path: Path, site_env: dict[str, str]):  # type: ignore[no-u
     stop_gunicorn(server)
 
 
+@pytest.mark.live
 def test_every_kind_of_response_carries_the_headers(error_server: LiveServer) -> None:
     visitor = Visitor(error_server.url)
     front = visitor.get("/da/")
@@ -119,6 +120,7 @@ def test_a_500_page_carries_the_headers_and_no_traceback(app: Flask) -> None:
     assert reply.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.live
 def test_a_503_when_the_key_vanishes_carries_the_headers(
     live_server: LiveServer, key_files: KeyFiles
 ) -> None:
@@ -134,6 +136,7 @@ def test_a_503_when_the_key_vanishes_carries_the_headers(
     assert "70 20 25 50" in reply.body
 
 
+@pytest.mark.live
 def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
     tmp_path: Path, site_env: dict[str, str], key_files: KeyFiles
 ) -> None:
@@ -165,12 +168,14 @@ def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
     assert ssl  # TLS itself is nginx's job (deploy/); the app trusts the proxy header
 
 
+@pytest.mark.live
 @shares_a_server
 def test_onion_location_is_advertised_when_configured(onion_site: LiveServer) -> None:
     reply = Visitor(onion_site.url).get("/en/privacy")
     assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("path", "expected"),
     [("/da/followup%E2%80%9D", "/da/followup%E2%80%9D"), ("/da/%FF", "/da/%EF%BF%BD"),
@@ -189,6 +194,7 @@ def test_onion_location_is_percent_encoded_and_odd_paths_get_our_404(
     assert "Set-Cookie" not in reply.headers
 
 
+@pytest.mark.live
 @shares_a_server
 @pytest.mark.parametrize(("path", "status", "location"),
                          [("/", 302, "/en/"),  # no Accept-Language: English
@@ -211,6 +217,7 @@ def test_redirects_never_name_the_host_the_request_gave(
         f'"{location}">{location}<', "")
 
 
+@pytest.mark.live
 @shares_a_server
 def test_no_onion_location_without_an_onion_address(site: LiveServer) -> None:
     assert "Onion-Location" not in Visitor(site.url).get("/da/").headers
@@ -219,6 +226,7 @@ def test_no_onion_location_without_an_onion_address(site: LiveServer) -> None:
 # --- cookies -------------------------------------------------------------------
 
 
+@pytest.mark.live
 @shares_a_server
 @pytest.mark.parametrize("path", ["/", "/da/thanks", "/da/privacy", "/en/signs", "/da/key",
                                   "/da/accessibility", "/static/site.css", "/da/nowhere"])
@@ -226,6 +234,7 @@ def test_a_page_without_a_form_sets_no_cookie(site: LiveServer, path: str) -> No
     assert "Set-Cookie" not in Visitor(site.url).get(path).headers
 
 
+@pytest.mark.live
 @shares_a_server
 def test_the_only_cookie_is_the_csrf_session_cookie(site: LiveServer) -> None:
     visitor = Visitor(site.url)
@@ -254,6 +263,7 @@ def session_data(cookie: str) -> dict[str, str]:
     return data
 
 
+@pytest.mark.live
 @shares_a_server
 def test_after_a_tip_the_cookie_carries_the_receipt_once_then_is_deleted(
     site: LiveServer,
@@ -284,6 +294,7 @@ class _Links(HTMLParser):
                 self.refs.extend(re.findall(r"url\(([^)]*)\)", value))
 
 
+@pytest.mark.live
 @shares_a_server
 def test_no_page_refers_to_anything_outside_the_site(site: LiveServer) -> None:
     visitor = Visitor(site.url)
@@ -314,6 +325,7 @@ def test_no_page_refers_to_anything_outside_the_site(site: LiveServer) -> None:
     assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
 
 
+@pytest.mark.live
 @shares_a_server
 def test_forwarding_headers_from_loopback_are_not_trusted_by_default(
     site: LiveServer,

@@ -14,6 +14,9 @@ from .support.servers import LiveServer
 from .support.tips import a_tip, envelopes_in
 from .support.visitor import Visitor, csrf_token_in
 
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture
 def live_server(shared_server: LiveServer) -> LiveServer:

@@ -261,6 +261,7 @@ def test_reply_with_no_terminal_and_no_yes_refuses_before_anything(
 # --- the morning with fewer arguments ----------------------------------------------------
 
 
+@pytest.mark.live
 def test_the_site_and_token_file_are_remembered_and_the_passphrase_asked_at_the_terminal(
     tmp_path: Path, key_files: KeyFiles, staff_server: LiveServer, site_env: dict[str, str],
     worker: dict[str, str],
@@ -403,6 +404,7 @@ def test_what_reply_says_it_sent_reads_right_for_every_count(
     assert sent_phrase(stored, already) == phrase
 
 
+@pytest.mark.live
 def test_the_remembered_token_goes_only_to_the_remembered_site(
     tmp_path: Path, key_files: KeyFiles, staff_server: LiveServer, worker: dict[str, str]
 ) -> None:

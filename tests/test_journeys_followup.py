@@ -24,6 +24,9 @@ from .support.keyfiles import KeyFiles
 from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
 from .support.tips import open_all
 
+# Every test here drives Chromium against a real gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
 PHONE = {"width": 360, "height": 740}
 OTHER = {"da": "en", "en": "da"}
 # What a person reads, in each language (the Danish is the .po file's).

@@ -83,6 +83,7 @@ def logged_server(
     stop_gunicorn(server)
 
 
+@pytest.mark.live
 def test_logs_hold_no_address_agent_referer_or_tip(logged_server: LiveServer,
                                                    tmp_path: Path) -> None:
     url = logged_server.url
@@ -110,6 +111,7 @@ def test_logs_hold_no_address_agent_referer_or_tip(logged_server: LiveServer,
         assert trace not in written, trace
 
 
+@pytest.mark.live
 def test_app_log_goes_through_the_scrubbed_log(live_server_with_proxy: LiveServer,
                                                key_files_path: Path) -> None:
     """A failure the app logs while a tip is in hand: logged, without the tipster."""
@@ -193,6 +195,7 @@ def raw_get(url: str, path: str, extra: str = "") -> tuple[str, bytes]:
     return head.split(b" ", 2)[1].decode(), head + b"\r\n\r\n" + body
 
 
+@pytest.mark.live
 def test_no_request_gets_a_500_forges_a_log_line_or_logs_request_data(
     onion_server: LiveServer, tmp_path: Path
 ) -> None:

@@ -27,6 +27,9 @@ from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
 from .support.tips import a_tip
 from .support.visitor import Visitor, csrf_token_in
 
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
+
 GUIDE = ROOT / "docs" / "hotline.md"
 EXAMPLE_SITE = "https://tips.example.dk"  # the guide's site; the test's gunicorn stands in
 EXAMPLE_ID = "3f2a91c0"  # the guide's tip id

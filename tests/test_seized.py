@@ -31,6 +31,9 @@ from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
 from .support.tips import a_tip
 from .support.visitor import Visitor, csrf_token_in
 
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
+
 TOKEN = "staff-token-for-the-seizure-test-93b1"
 CODE = re.compile(r"\b(\d{4}(?: \d{4}){4})\b")  # 20 digits in groups of four
 

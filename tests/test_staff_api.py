@@ -152,6 +152,7 @@ def test_the_api_logs_no_names_tokens_or_addresses(
         assert secret not in logged
 
 
+@pytest.mark.live
 def test_on_gunicorn_failures_from_an_address_never_lock_out_the_right_token(
     staff_server: LiveServer,
 ) -> None:
