@@ -45,6 +45,7 @@ def kill_everything(server: LiveServer) -> None:
     server.process.wait()
 
 
+@pytest.mark.slow
 def test_killed_servers_lose_no_acknowledged_tip(
     tmp_path: Path, site_env: dict[str, str], key_files: KeyFiles
 ) -> None:

@@ -154,6 +154,7 @@ def said(sock: socket.socket) -> str:
         return ""
 
 
+@pytest.mark.slow
 def test_slow_bodies_from_one_address_hold_few_slots_and_a_tipster_gets_through(
     kit: tuple[Kit, KeyFiles],
 ) -> None:
@@ -222,6 +223,7 @@ def test_onion_circuits_are_limited_one_by_one(kit: tuple[Kit, KeyFiles]) -> Non
             sock.close()
 
 
+@pytest.mark.slow
 def test_a_header_sent_slowly_is_cut_off_though_bytes_keep_coming(
     kit: tuple[Kit, KeyFiles],
 ) -> None:

@@ -164,6 +164,7 @@ def servers(gunicorns):  # type: ignore[no-untyped-def]
                                       "TIPSITE_RATELIMIT_GLOBAL": "3 per hour", **env})
 
 
+@pytest.mark.slow
 @pytest.mark.live
 def test_a_flood_of_junk_from_many_addresses_leaves_the_form_open(
     servers, site_env: dict[str, str]  # type: ignore[no-untyped-def]
@@ -180,6 +181,7 @@ def test_a_flood_of_junk_from_many_addresses_leaves_the_form_open(
     a_real_tipster_gets_through(server, "127.0.0.99", False, code, inbox, before=1)
 
 
+@pytest.mark.slow
 @pytest.mark.live
 def test_with_redis_a_flood_of_junk_leaves_the_form_open(
     servers, site_env: dict[str, str], tmp_path: Path  # type: ignore[no-untyped-def]

@@ -157,6 +157,7 @@ def test_the_code_and_reply_text_are_never_in_any_file(
                 assert secret not in data, (path, secret)
 
 
+@pytest.mark.slow
 @pytest.mark.live
 def test_guessing_codes_hits_the_rate_limit(tmp_path: Path, site_env: dict[str, str]) -> None:
     from .support.servers import start_gunicorn, stop_gunicorn
