@@ -14,7 +14,7 @@ PIP_LOCKED := $(BIN)/python -m pip install --quiet --require-hashes --only-binar
 # lock, so nothing is fetched here, and `hotline`/`tipsite` land in $(BIN).
 PIP_PROJECT := $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
 
-.PHONY: run test lint install lock lock-upgrade system-packages translations bench screenshots clean
+.PHONY: run test test-quick lint install lock lock-upgrade system-packages translations bench screenshots clean
 
 # Each environment is made anew from its lock, so a package dropped from the lock
 # is gone too. The test lock holds the site lock's exact versions, so it serves both.
@@ -38,13 +38,23 @@ install: $(VENV)/.test
 run: $(VENV)/.site
 	$(BIN)/tipsite dev
 
+# Tests run in parallel (pytest-xdist): most of them wait on gunicorn, hotline or
+# Chromium, so more workers than cores pays (README, "Tests"). loadgroup keeps the
+# tests that share one server (pytest.mark.xdist_group) on one worker.
+PYTEST_PARALLEL ?= -n 4 --dist loadgroup
+
 ## Install what the tests need (Debian packages too), then lint, type-check, check the
 ## import rules of the layout (pyproject [tool.importlinter]) and run every test.
 test: system-packages $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+## While developing: every test but those that drive Chromium, start real servers or
+## take long (markers in pyproject.toml). `make test` still runs them all.
+test-quick: $(VENV)/.test
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser and not live and not slow"
 
 ## The Debian programs the tests run: installed here when root with apt-get, or a stop
 ## before anything is made, naming the one command to run.

@@ -8,11 +8,13 @@ set -eu
 # Programs in /usr/sbin count even when a user's PATH leaves that folder out.
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
-# program:package. redis-server: shared rate limits; nginx, openssl, tor: the deployment
-# kit is checked by the real programs; chromium: browser tests (the tests use this path);
+# program:package. redis-server: shared rate limits; nginx, openssl, tor, systemd-analyze:
+# the deployment kit is checked by the real programs (a test whose program is missing
+# fails, naming `make system-packages`: tests/support/programs.py); chromium: browser
+# tests (the tests use this path);
 # DejaVu Sans: Cyrillic glyphs for Chromium, so Ukrainian and Bulgarian screenshots and
 # browser tests show letters, not tofu (visitors use their own system fonts).
-NEEDED="redis-server:redis-server nginx:nginx openssl:openssl tor:tor /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
+NEEDED="redis-server:redis-server nginx:nginx openssl:openssl tor:tor systemd-analyze:systemd /usr/bin/chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
 
 # Debian's own Python makes virtual environments only with python3-venv (ensurepip).
 PYTHON=${PYTHON:-python3}

@@ -22,9 +22,10 @@ from tipsite.core import keys
 from tipsite.core.errors import NotPrivate
 from tipsite.hotline import agent
 
-from .conftest import PASSPHRASE, KeyFiles, write_key_files
+from .support.hotline import hotline, staff_worker_env
 from .support.hotline_terminal import at_terminal
-from .test_hotline_support import deliver, hotline, staff_worker_env
+from .support.keyfiles import PASSPHRASE, KeyFiles, write_key_files
+from .support.tips import deliver
 
 PROMPT = "Passphrase for key"
 

@@ -21,7 +21,11 @@ from playwright.sync_api import Browser, Locator, Page
 
 from tipsite.site.config import LANGUAGES
 
-from .conftest import LiveServer, envelopes_in
+from .support.servers import LiveServer
+from .support.tips import envelopes_in
+
+# Every test here drives Chromium against a real gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},

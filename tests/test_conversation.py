@@ -21,16 +21,11 @@ import pytest
 from tipsite.core import envelope, payload, receipt
 from tipsite.core.inbox import Inbox
 
-from .conftest import (
-    STAFF_TOKEN,
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-    csrf_token_in,
-    free_port,
-)
-from .test_hotline_support import START, deliver, hotline, staff_worker_env, tip_fields
+from .support.hotline import hotline, staff_worker_env
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer, free_port
+from .support.tips import START, a_tip, deliver, tip_fields
+from .support.visitor import Visitor, csrf_token_in
 
 TOKEN = STAFF_TOKEN
 CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
@@ -110,6 +105,7 @@ def reply_and_details(server: LiveServer, env: dict[str, str], tmp_path: Path
     return code, tip_id, replied, page
 
 
+@pytest.mark.live
 def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -138,6 +134,7 @@ def test_a_tipster_and_the_centre_talk_through_the_receipt_code(
     assert [(r["message"], r["sent"]) for r in record["replies"]] == [(REPLY_TEXT, True)]
 
 
+@pytest.mark.live
 def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -159,6 +156,7 @@ def test_no_code_lookup_preimage_or_reply_text_lands_in_a_file_or_a_log(
             assert secret not in output, secret
 
 
+@pytest.mark.live
 def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str], site_env: dict[str, str]
 ) -> None:
@@ -181,6 +179,7 @@ def test_a_reply_cut_off_before_the_upload_is_kept_and_sent_once(
     assert [r["sent"] for r in record["replies"]] == [True]
 
 
+@pytest.mark.live
 def test_a_waiting_reply_goes_out_with_the_next_pull(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:
@@ -195,6 +194,7 @@ def test_a_waiting_reply_goes_out_with_the_next_pull(
     assert "Hvilken indgang brugte de" in followup(tipster, code)
 
 
+@pytest.mark.live
 def test_a_tip_without_a_receipt_code_cannot_get_a_reply(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str], site_env: dict[str, str],
     key_files: KeyFiles,
@@ -223,6 +223,7 @@ def test_reply_needs_to_know_the_site(tmp_path: Path, env: dict[str, str],
         "later pulls remember it\n")
 
 
+@pytest.mark.live
 def test_an_empty_reply_is_refused(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str]
 ) -> None:

@@ -10,8 +10,8 @@ import pytest
 from tipsite.hotline import trail
 from tipsite.hotline.accounts import Accounts
 
-from .conftest import PASSPHRASE
-from .test_hotline_support import hotline, staff_env
+from .support.hotline import hotline, hotline_process, staff_env
+from .support.keyfiles import PASSPHRASE
 
 METTE = "kalkun vindue snegl paraply fyrtårn"
 JONAS = "blæksprutte cykelhjelm solsikke trappe kompas"
@@ -26,9 +26,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def add(env: dict[str, str], name: str, passphrase: str, *flags: str
+def add(env: dict[str, str], name: str, passphrase: str, *flags: str, process: bool = False
         ) -> subprocess.CompletedProcess[str]:
-    return hotline(["user", "add", name, *flags], {**env, "HOTLINE_NEW_PASSPHRASE": passphrase})
+    run = hotline_process if process else hotline
+    return run(["user", "add", name, *flags], {**env, "HOTLINE_NEW_PASSPHRASE": passphrase})
 
 
 def test_an_admin_adds_lists_and_removes_accounts(env: dict[str, str], tmp_path: Path) -> None:
@@ -99,8 +100,10 @@ def test_the_desk_without_its_web_parts_says_how_to_install_them(
         (poisoned / name).mkdir(parents=True)
         (poisoned / name / "__init__.py").write_text(f"raise ImportError(name='{name}')\n")
     no_web = {**env, "PYTHONPATH": str(poisoned)}
-    assert add(no_web, "mette", METTE, "--admin").returncode == 0  # accounts need no Flask
-    refused = hotline(["desk"], no_web)
+    # Real processes: the poisoned import path must be the one Python starts with.
+    made = add(no_web, "mette", METTE, "--admin", process=True)
+    assert made.returncode == 0, made.stderr  # accounts need no Flask
+    refused = hotline_process(["desk"], no_web)
     assert refused.returncode == 1
     assert "the desk's web parts are not installed" in refused.stderr
     assert "pip install 'tipsite[desk]'" in refused.stderr

@@ -7,7 +7,6 @@ on, so that a tip that managed to carry a script would run, and fails if anythin
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +22,11 @@ from tipsite.hotline import trail
 from tipsite.hotline.accounts import Accounts
 from tipsite.hotline.store import Store
 
+from .support.servers import free_port
 from .test_desk import HOSTILE, JONAS, METTE, SALT, add_tip
+
+# Every test here serves the desk for real (hotline desk: gunicorn); most drive Chromium.
+pytestmark = pytest.mark.live
 
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -38,12 +41,6 @@ class LiveDesk:
     store: Path
     centre: keys.KeyPair
     process: subprocess.Popen[str]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -86,6 +83,7 @@ def log_in(page: Page, desk: LiveDesk, name: str, passphrase: str) -> None:
     page.get_by_role("button", name="Log ind").click()
 
 
+@pytest.mark.browser
 def test_two_people_log_in_read_a_tip_and_log_out(browser: Browser, live_desk: LiveDesk) -> None:
     tip = add_tip(Store(live_desk.store), live_desk.centre)
     mette, jonas = tab(browser), tab(browser, width=800)  # a desktop and a tablet
@@ -116,6 +114,7 @@ def test_two_people_log_in_read_a_tip_and_log_out(browser: Browser, live_desk: L
     assert ("jonas", "login") in actions
 
 
+@pytest.mark.browser
 def test_a_wrong_passphrase_shows_an_error_and_keeps_the_name(browser: Browser,
                                                               live_desk: LiveDesk) -> None:
     page = tab(browser)
@@ -128,6 +127,7 @@ def test_a_wrong_passphrase_shows_an_error_and_keeps_the_name(browser: Browser,
         page.context.close()
 
 
+@pytest.mark.browser
 def test_the_keyboard_alone_logs_in(browser: Browser, live_desk: LiveDesk) -> None:
     page = tab(browser)
     try:
@@ -143,6 +143,7 @@ def test_the_keyboard_alone_logs_in(browser: Browser, live_desk: LiveDesk) -> No
         page.context.close()
 
 
+@pytest.mark.browser
 def test_a_hostile_tip_runs_nothing_even_with_javascript_on(browser: Browser,
                                                             live_desk: LiveDesk) -> None:
     tip = add_tip(Store(live_desk.store), live_desk.centre, location=HOSTILE,
@@ -165,6 +166,7 @@ def test_a_hostile_tip_runs_nothing_even_with_javascript_on(browser: Browser,
         page.context.close()
 
 
+@pytest.mark.browser
 def test_every_desk_page_passes_axe_at_wcag_21_aa(browser: Browser,
                                                   live_desk: LiveDesk) -> None:
     tip = add_tip(Store(live_desk.store), live_desk.centre)
@@ -204,6 +206,7 @@ def tab_to(page: Page, element_id: str) -> None:
     raise AssertionError(f"Tab never reached #{element_id}")
 
 
+@pytest.mark.browser
 def test_assign_reply_and_mark_handled_with_the_keyboard_alone(
         browser: Browser, live_desk: LiveDesk) -> None:
     from tipsite.core import receipt

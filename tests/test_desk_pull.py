@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from tipsite.core import keys
@@ -13,8 +14,10 @@ from tipsite.desk.app import create_desk
 from tipsite.desk.config import DeskConfig
 from tipsite.hotline import trail
 
-from .conftest import STAFF_TOKEN, KeyFiles, LiveServer
-from .test_hotline_support import deliver, hotline, staff_worker_env
+from .support.hotline import hotline, staff_worker_env
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import deliver
 
 METTE = "kalkun vindue snegl paraply fyrtårn"
 JONAS = "blæksprutte cykelhjelm solsikke trappe kompas"
@@ -43,6 +46,7 @@ def press_pull(client: FlaskClient) -> str:
     return client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.live
 def test_the_desk_pulls_tips_and_a_swapped_key_stops_it_for_everyone(
         tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str],
         key_files: KeyFiles) -> None:

@@ -8,9 +8,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tipsite.core import keys
 
-from .conftest import VENV_BIN, free_port
+from .support.servers import VENV_BIN, free_port
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 
 def test_dev_server_makes_a_key_pair_says_where_and_logs_no_address(tmp_path: Path) -> None:
@@ -23,7 +28,7 @@ def test_dev_server_makes_a_key_pair_says_where_and_logs_no_address(tmp_path: Pa
         process = subprocess.Popen([str(VENV_BIN / "tipsite"), "dev", "--port", str(port)],
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline, page = time.monotonic() + 30, ""
+        deadline, page = time.monotonic() + 60, ""
         while not page and time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/da/", timeout=2) as r:

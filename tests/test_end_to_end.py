@@ -7,7 +7,15 @@ import os
 import subprocess
 from pathlib import Path
 
-from .conftest import VENV_BIN, KeyFiles, LiveServer, Visitor, a_tip, envelopes_in
+import pytest
+
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, LiveServer
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 TEXT = "Kvinderne i klinikken på Østergade sover der om natten 😟 "
 DESCRIPTION = TEXT + "<script>alert('x')</script>"

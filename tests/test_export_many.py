@@ -10,9 +10,10 @@ import pytest
 from tipsite.core import keys
 from tipsite.hotline import reader
 
-from .conftest import PASSPHRASE, KeyFiles, write_key_files
+from .support.hotline import hotline, staff_env
+from .support.keyfiles import PASSPHRASE, KeyFiles, write_key_files
+from .support.tips import deliver, deliver_raw
 from .test_hotline import broken_envelopes
-from .test_hotline_support import deliver, deliver_raw, hotline, staff_env
 
 TIPS_PER_KEY = 60  # two keys: 120 envelopes, well past reader.PARALLEL_FROM
 

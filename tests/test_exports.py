@@ -21,8 +21,9 @@ from tipsite.hotline.conversation import Conversation
 from tipsite.hotline.reader import Note, Tip
 from tipsite.hotline.terminal import SAFE_UTF8, is_unsafe, safe
 
-from .conftest import PASSPHRASE, KeyFiles
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, tip_fields
+from .support.hotline import HOTLINE, hotline, staff_env
+from .support.keyfiles import PASSPHRASE, KeyFiles
+from .support.tips import deliver, tip_fields
 
 DANISH = "Blåbærgrød på Ærø, Øster Søgade – “citat” æøå ÆØÅ 😀"
 FORMULA_STARTS = set("=+-@\t\r\n＝＋－＠")

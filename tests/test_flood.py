@@ -26,12 +26,9 @@ from flask import Flask
 
 from tipsite.site import limits
 
-from .conftest import (
-    CSRF_INPUT,
-    LiveServer,
-    a_tip,
-    envelopes_in,
-)
+from .support.servers import LiveServer
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import CSRF_INPUT
 from .test_replay import Redis
 
 SOURCES = [f"127.0.0.{n}" for n in range(10, 23)]  # 13 addresses, as in the report
@@ -167,6 +164,8 @@ def servers(gunicorns):  # type: ignore[no-untyped-def]
                                       "TIPSITE_RATELIMIT_GLOBAL": "3 per hour", **env})
 
 
+@pytest.mark.slow
+@pytest.mark.live
 def test_a_flood_of_junk_from_many_addresses_leaves_the_form_open(
     servers, site_env: dict[str, str]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -182,6 +181,8 @@ def test_a_flood_of_junk_from_many_addresses_leaves_the_form_open(
     a_real_tipster_gets_through(server, "127.0.0.99", False, code, inbox, before=1)
 
 
+@pytest.mark.slow
+@pytest.mark.live
 def test_with_redis_a_flood_of_junk_leaves_the_form_open(
     servers, site_env: dict[str, str], tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
@@ -205,6 +206,7 @@ def test_with_redis_a_flood_of_junk_leaves_the_form_open(
         redis.stop()
 
 
+@pytest.mark.live
 def test_the_global_budget_counts_only_stored_tips(
     servers, site_env: dict[str, str]  # type: ignore[no-untyped-def]
 ) -> None:
@@ -223,6 +225,7 @@ def test_the_global_budget_counts_only_stored_tips(
     assert len(envelopes_in(Path(site_env["TIPSITE_INBOX"]))) == 2
 
 
+@pytest.mark.live
 def test_an_over_limit_client_is_refused_before_its_body_is_read(
     servers,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -14,7 +14,10 @@ from tipsite.core import envelope, payload, receipt
 from tipsite.site.config import SiteConfig
 from tipsite.site.replies import ReplyBox
 
-from .conftest import KeyFiles, LiveServer, Visitor, a_tip, csrf_token_in, open_all
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer
+from .support.tips import a_tip, open_all
+from .support.visitor import Visitor, csrf_token_in
 
 CODE = re.compile(r'class="receipt-code"[^>]*>([\d ]{24})<')
 
@@ -154,8 +157,10 @@ def test_the_code_and_reply_text_are_never_in_any_file(
                 assert secret not in data, (path, secret)
 
 
+@pytest.mark.slow
+@pytest.mark.live
 def test_guessing_codes_hits_the_rate_limit(tmp_path: Path, site_env: dict[str, str]) -> None:
-    from .conftest import start_gunicorn, stop_gunicorn
+    from .support.servers import start_gunicorn, stop_gunicorn
 
     env = {**site_env, "TIPSITE_RATELIMITS": "5 per hour", "WEB_CONCURRENCY": "1"}
     server: LiveServer = start_gunicorn(env, tmp_path / "guess.log")

@@ -23,10 +23,12 @@ from tipsite.core.inbox import Inbox
 from tipsite.hotline.conversation import gather
 from tipsite.hotline.reader import OTHER_KEY, UNBOUND, Followup, Tip, read_tip
 
-from .conftest import KeyFiles, LiveServer
+from .support.hotline import hotline
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer
+from .support.tips import START, tip_fields
 from .test_conversation import TEST_SALT, followup, pull, site_salt, tip_pulled
 from .test_conversation import env as env  # the staff worker, as a fixture here too
-from .test_hotline_support import START, hotline, tip_fields
 
 FORGED_TEXT = "Skriv venligst jeres svar til denne nye nøgle (forfalsket-9Z)"
 REPLY_ON_FORGED = "Svar skrevet på den forfalskede opfølgning (svar-F1)"
@@ -57,6 +59,7 @@ def opens_with(sealed: bytes, private: nacl.public.PrivateKey) -> bool:
     return True
 
 
+@pytest.mark.live
 def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str],
     key_files: KeyFiles,
@@ -100,6 +103,7 @@ def test_a_forged_follow_up_never_receives_a_reply_and_is_flagged(
     assert "svar-F1" in page and "svar-T2" in page  # the real tipster reads both
 
 
+@pytest.mark.live
 def test_a_self_consistent_forgery_stands_alone_and_cannot_get_a_reply(
     tmp_path: Path, staff_server: LiveServer, env: dict[str, str],
     key_files: KeyFiles,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -12,7 +13,12 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from flask import Flask
 
-from .conftest import KeyFiles, LiveServer, Reply, Visitor, a_tip, start_gunicorn, stop_gunicorn
+from tipsite.core import keys
+
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer, serving, site_in, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip
+from .support.visitor import Reply, Visitor
 
 REQUIRED_CSP = {
     "default-src": "'none'",
@@ -23,6 +29,28 @@ REQUIRED_CSP = {
     "base-uri": "'none'",
 }
 ONION = "a" * 56 + ".onion"
+# Tests that only read a site share one gunicorn per kind of site (a module fixture);
+# under xdist the group keeps them on one worker, so each server starts once.
+shares_a_server = pytest.mark.xdist_group("test_headers_shared")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, keypair: keys.KeyPair
+         ) -> Iterator[LiveServer]:
+    """A site with the default settings, as live_server, shared by the reading tests."""
+    folder = tmp_path_factory.mktemp("site")
+    with serving(site_in(folder, keypair), folder / "gunicorn.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def onion_site(tmp_path_factory: pytest.TempPathFactory, keypair: keys.KeyPair
+               ) -> Iterator[LiveServer]:
+    """A site that also has an onion address (TIPSITE_ONION_ADDRESS)."""
+    folder = tmp_path_factory.mktemp("onion")
+    with serving(site_in(folder, keypair, TIPSITE_ONION_ADDRESS=ONION),
+                 folder / "gunicorn.log") as server:
+        yield server
 
 
 def assert_private_headers(reply: Reply, page: bool = True) -> None:
@@ -55,6 +83,7 @@ def error_server(tmp_path: Path, site_env: dict[str, str]):  # type: ignore[no-u
     stop_gunicorn(server)
 
 
+@pytest.mark.live
 def test_every_kind_of_response_carries_the_headers(error_server: LiveServer) -> None:
     visitor = Visitor(error_server.url)
     front = visitor.get("/da/")
@@ -91,13 +120,14 @@ def test_a_500_page_carries_the_headers_and_no_traceback(app: Flask) -> None:
     assert reply.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.live
 def test_a_503_when_the_key_vanishes_carries_the_headers(
     live_server: LiveServer, key_files: KeyFiles
 ) -> None:
     visitor = Visitor(live_server.url)
     token_page = visitor.get("/da/")
     key_files.public.rename(key_files.public.with_suffix(".gone"))
-    from .conftest import csrf_token_in
+    from .support.visitor import csrf_token_in
 
     reply = visitor.post_form("/da/tip", [("csrf_token", csrf_token_in(token_page.body)),
                                           *a_tip().items()])  # type: ignore[list-item]
@@ -106,6 +136,7 @@ def test_a_503_when_the_key_vanishes_carries_the_headers(
     assert "70 20 25 50" in reply.body
 
 
+@pytest.mark.live
 def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
     tmp_path: Path, site_env: dict[str, str], key_files: KeyFiles
 ) -> None:
@@ -120,7 +151,7 @@ def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
         assert "Secure" in cookie
         # urllib will not send a Secure cookie over http; send it as the browser would.
         name_value = cookie.split(";", 1)[0]
-        from .conftest import csrf_token_in
+        from .support.visitor import csrf_token_in
 
         token = csrf_token_in(front.body)
         reply = visitor.request(
@@ -137,46 +168,42 @@ def test_https_adds_hsts_and_marks_the_cookie_secure_and_the_post_works(
     assert ssl  # TLS itself is nginx's job (deploy/); the app trusts the proxy header
 
 
-def test_onion_location_is_advertised_when_configured(
-    tmp_path: Path, site_env: dict[str, str]
-) -> None:
-    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
-    try:
-        reply = Visitor(server.url).get("/en/privacy")
-        assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
-    finally:
-        stop_gunicorn(server)
+@pytest.mark.live
+@shares_a_server
+def test_onion_location_is_advertised_when_configured(onion_site: LiveServer) -> None:
+    reply = Visitor(onion_site.url).get("/en/privacy")
+    assert reply.headers["Onion-Location"] == f"http://{ONION}/en/privacy"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("path", "expected"),
     [("/da/followup%E2%80%9D", "/da/followup%E2%80%9D"), ("/da/%FF", "/da/%EF%BF%BD"),
      ("/da/a%0d%0aSet-Cookie:%20x=1", "/da/a%0D%0ASet-Cookie%3A%20x%3D1")],
 )
+@shares_a_server
 def test_onion_location_is_percent_encoded_and_odd_paths_get_our_404(
-    tmp_path: Path, site_env: dict[str, str], path: str, expected: str
+    onion_site: LiveServer, path: str, expected: str
 ) -> None:
     """A link copied with its closing quote, or bytes that are not UTF-8: our 404, no 500."""
-    server = start_gunicorn({**site_env, "TIPSITE_ONION_ADDRESS": ONION}, tmp_path / "o.log")
-    try:
-        reply = Visitor(server.url).get(path)
-        assert reply.status == 404
-        assert "70 20 25 50" in reply.body
-        assert_private_headers(reply)
-        assert reply.headers["Onion-Location"] == f"http://{ONION}{expected}"
-        assert "Set-Cookie" not in reply.headers
-    finally:
-        stop_gunicorn(server)
+    reply = Visitor(onion_site.url).get(path)
+    assert reply.status == 404
+    assert "70 20 25 50" in reply.body
+    assert_private_headers(reply)
+    assert reply.headers["Onion-Location"] == f"http://{ONION}{expected}"
+    assert "Set-Cookie" not in reply.headers
 
 
+@pytest.mark.live
+@shares_a_server
 @pytest.mark.parametrize(("path", "status", "location"),
                          [("/", 302, "/en/"),  # no Accept-Language: English
                           ("/da", 308, "/da/"), ("//en", 308, "/en/"),
                           ("/en//privacy", 308, "/en/privacy")])
 def test_redirects_never_name_the_host_the_request_gave(
-    live_server: LiveServer, path: str, status: int, location: str
+    site: LiveServer, path: str, status: int, location: str
 ) -> None:
-    host, port = live_server.url.removeprefix("http://").split(":")
+    host, port = site.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
                      .encode())
@@ -190,21 +217,27 @@ def test_redirects_never_name_the_host_the_request_gave(
         f'"{location}">{location}<', "")
 
 
-def test_no_onion_location_without_an_onion_address(live_server: LiveServer) -> None:
-    assert "Onion-Location" not in Visitor(live_server.url).get("/da/").headers
+@pytest.mark.live
+@shares_a_server
+def test_no_onion_location_without_an_onion_address(site: LiveServer) -> None:
+    assert "Onion-Location" not in Visitor(site.url).get("/da/").headers
 
 
 # --- cookies -------------------------------------------------------------------
 
 
+@pytest.mark.live
+@shares_a_server
 @pytest.mark.parametrize("path", ["/", "/da/thanks", "/da/privacy", "/en/signs", "/da/key",
                                   "/da/accessibility", "/static/site.css", "/da/nowhere"])
-def test_a_page_without_a_form_sets_no_cookie(live_server: LiveServer, path: str) -> None:
-    assert "Set-Cookie" not in Visitor(live_server.url).get(path).headers
+def test_a_page_without_a_form_sets_no_cookie(site: LiveServer, path: str) -> None:
+    assert "Set-Cookie" not in Visitor(site.url).get(path).headers
 
 
-def test_the_only_cookie_is_the_csrf_session_cookie(live_server: LiveServer) -> None:
-    visitor = Visitor(live_server.url)
+@pytest.mark.live
+@shares_a_server
+def test_the_only_cookie_is_the_csrf_session_cookie(site: LiveServer) -> None:
+    visitor = Visitor(site.url)
     cookie = visitor.get("/da/").headers.get_all("Set-Cookie")
     assert cookie is not None and len(cookie) == 1
     attributes = [a.strip().lower() for a in cookie[0].split(";")]
@@ -230,10 +263,12 @@ def session_data(cookie: str) -> dict[str, str]:
     return data
 
 
+@pytest.mark.live
+@shares_a_server
 def test_after_a_tip_the_cookie_carries_the_receipt_once_then_is_deleted(
-    live_server: LiveServer,
+    site: LiveServer,
 ) -> None:
-    visitor = Visitor(live_server.url)
+    visitor = Visitor(site.url)
     [cookie] = visitor.send_tip(a_tip()).headers.get_all("Set-Cookie") or []
     assert list(session_data(cookie)) == ["receipt"]  # the used token is gone
     [cookie] = visitor.get("/da/thanks").headers.get_all("Set-Cookie") or []
@@ -259,8 +294,10 @@ class _Links(HTMLParser):
                 self.refs.extend(re.findall(r"url\(([^)]*)\)", value))
 
 
-def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) -> None:
-    visitor = Visitor(live_server.url)
+@pytest.mark.live
+@shares_a_server
+def test_no_page_refers_to_anything_outside_the_site(site: LiveServer) -> None:
+    visitor = Visitor(site.url)
     seen: set[str] = set()
     queue = ["/da/", "/en/", "/da/nowhere"]
     outside: list[tuple[str, str]] = []
@@ -277,10 +314,10 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
             parser.feed(reply.body)
             refs = parser.refs
         for ref in refs:
-            target = urlparse(urljoin(live_server.url + path, ref.strip("'\"")))
+            target = urlparse(urljoin(site.url + path, ref.strip("'\"")))
             if target.scheme == "tel":
                 continue
-            if target.netloc != urlparse(live_server.url).netloc:
+            if target.netloc != urlparse(site.url).netloc:
                 outside.append((path, ref))
             elif target.path not in seen and target.path.startswith(("/da/", "/en/", "/static/")):
                 queue.append(target.path)
@@ -288,16 +325,18 @@ def test_no_page_refers_to_anything_outside_the_site(live_server: LiveServer) ->
     assert {"/da/", "/en/", "/da/privacy", "/en/signs", "/da/key", "/static/site.css"} <= seen
 
 
+@pytest.mark.live
+@shares_a_server
 def test_forwarding_headers_from_loopback_are_not_trusted_by_default(
-    live_server: LiveServer,
+    site: LiveServer,
 ) -> None:
     """gunicorn.conf.py trusts no forwarder and TIPSITE_PROXIES defaults to 0: behind Tor
     every client is 127.0.0.1, and none may turn on HTTPS behaviour or pick an address."""
     forged = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.9",
               "X-Forwarded-Host": "evil.example", "Forwarded": "proto=https;for=198.51.100.9"}
-    reply = Visitor(live_server.url, forged).get("/da/")
+    reply = Visitor(site.url, forged).get("/da/")
     assert "Strict-Transport-Security" not in reply.headers
     [cookie] = reply.headers.get_all("Set-Cookie") or []
     assert "secure" not in [a.strip().lower() for a in cookie.split(";")]
-    redirect = Visitor(live_server.url, forged).get("/da")
+    redirect = Visitor(site.url, forged).get("/da")
     assert redirect.headers["Location"] == "/da/"

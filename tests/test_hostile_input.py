@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from .conftest import LiveServer, Visitor, a_tip, csrf_token_in, envelopes_in
+from .support.servers import LiveServer
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor, csrf_token_in
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 
 @pytest.fixture

@@ -13,15 +13,9 @@ from tipsite.core import keys
 from tipsite.core.envelope import HEADER_BYTES, MAGIC
 from tipsite.core.vocabulary import INDICATORS, translate
 
-from .conftest import PASSPHRASE, KeyFiles
-from .test_hotline_support import (
-    assert_no_traceback,
-    deliver,
-    deliver_raw,
-    hotline,
-    seal_tip,
-    staff_env,
-)
+from .support.hotline import assert_no_traceback, hotline, staff_env
+from .support.keyfiles import PASSPHRASE, KeyFiles
+from .support.tips import deliver, deliver_raw, seal_tip
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ import pytest
 
 from tipsite.core import keys
 
-from .conftest import PASSPHRASE
-from .test_hotline_support import deliver, hotline, staff_env
+from .support.hotline import hotline_process as hotline
+from .support.hotline import staff_env
+from .support.keyfiles import PASSPHRASE
+from .support.tips import deliver
 
 
 @pytest.fixture

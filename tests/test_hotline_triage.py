@@ -10,8 +10,9 @@ import pytest
 
 from tipsite.core import keys
 
-from .conftest import PASSPHRASE, KeyFiles
-from .test_hotline_support import deliver, hotline, staff_env
+from .support.hotline import hotline, staff_env
+from .support.keyfiles import PASSPHRASE, KeyFiles
+from .support.tips import deliver
 
 
 @pytest.fixture

@@ -20,9 +20,11 @@ import pytest
 from tipsite.core import keys
 from tipsite.hotline.store import Store
 
-from .conftest import PASSPHRASE, STAFF_TOKEN, KeyFiles, LiveServer
+from .support.hotline import HOTLINE, hotline, staff_env, staff_worker_env
 from .support.hotline_terminal import at_terminal, deliver_with_code, seal_tip_with_code
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_env, staff_worker_env
+from .support.keyfiles import PASSPHRASE, KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import deliver
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: a reply is kept, never sent
 DRAFT_TEXT = "Tak for dit tip. Kan du sige mere om bilen? (udkast-3H8)"
@@ -131,6 +133,23 @@ def wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> None:
         assert process.poll() is None, "hotline ended before its editor opened"
         assert time.monotonic() < deadline, "the editor never opened"
         time.sleep(0.05)
+
+
+def ignores_sigint(pid: int) -> bool:
+    """True once the process ``pid`` ignores SIGINT (its SigIgn mask in /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [mask] = [line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")]
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
+def wait_until_ignoring_sigint(process: subprocess.Popen[bytes]) -> None:
+    """Wait until hotline hands Ctrl-C to its editor: it starts the editor first and
+    only then ignores SIGINT, so a Ctrl-C in between would stop hotline itself."""
+    deadline = time.monotonic() + 60
+    while not ignores_sigint(process.pid):
+        assert process.poll() is None, "hotline ended while its editor was open"
+        assert time.monotonic() < deadline, "hotline never left Ctrl-C to its editor"
+        time.sleep(0.01)
 
 
 def gone(pid: int) -> bool:
@@ -242,6 +261,7 @@ def test_reply_with_no_terminal_and_no_yes_refuses_before_anything(
 # --- the morning with fewer arguments ----------------------------------------------------
 
 
+@pytest.mark.live
 def test_the_site_and_token_file_are_remembered_and_the_passphrase_asked_at_the_terminal(
     tmp_path: Path, key_files: KeyFiles, staff_server: LiveServer, site_env: dict[str, str],
     worker: dict[str, str],
@@ -355,6 +375,7 @@ def test_ctrl_c_and_a_failing_editor_leave_no_draft(
     env = {**worker, "EDITOR": str(editor), "HOTLINE_TOKEN": STAFF_TOKEN}
     session = at_terminal(["reply", name[:8], "--url", NOWHERE], env)
     wait_for_file(marker, session.process)
+    wait_until_ignoring_sigint(session.process)
     os.killpg(session.process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
     assert session.finish() == 1
     assert "error: the editor was stopped (signal 2); nothing was sent" in session.screen
@@ -383,6 +404,7 @@ def test_what_reply_says_it_sent_reads_right_for_every_count(
     assert sent_phrase(stored, already) == phrase
 
 
+@pytest.mark.live
 def test_the_remembered_token_goes_only_to_the_remembered_site(
     tmp_path: Path, key_files: KeyFiles, staff_server: LiveServer, worker: dict[str, str]
 ) -> None:

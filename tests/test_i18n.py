@@ -129,7 +129,7 @@ def test_an_english_page_is_english(client: FlaskClient) -> None:
 
 
 def test_danish_validation_errors_are_danish(client: FlaskClient) -> None:
-    from .conftest import csrf_token_in
+    from .support.visitor import csrf_token_in
 
     token = csrf_token_in(client.get("/da/").get_data(as_text=True))
     html = client.post("/da/tip", data={"csrf_token": token}).get_data(as_text=True)

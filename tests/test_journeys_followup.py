@@ -20,7 +20,12 @@ from playwright.sync_api import Browser, Page
 from tipsite.core import envelope, payload, receipt
 from tipsite.site.replies import ReplyBox
 
-from .conftest import KeyFiles, LiveServer, open_all, start_gunicorn, stop_gunicorn
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import open_all
+
+# Every test here drives Chromium against a real gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 PHONE = {"width": 360, "height": 740}
 OTHER = {"da": "en", "en": "da"}

@@ -17,8 +17,12 @@ from playwright.sync_api import Browser, Page
 from tipsite.core import keys
 from tipsite.site.config import load_config
 
-from .conftest import LiveServer, envelopes_in, open_all
+from .support.servers import LiveServer
+from .support.tips import envelopes_in, open_all
 from .test_followup import staff_reply
+
+# Every test here drives Chromium against a real gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 # What each tipster sees and does, in their own words (from the catalogs).
 JOURNEYS = {

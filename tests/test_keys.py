@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from tipsite.core import keys
 from tipsite.core.errors import KeyFileError, WrongPassphrase
 
-from .conftest import PASSPHRASE, KeyFiles
+from .support.keyfiles import PASSPHRASE, KeyFiles
 
 
 def test_private_key_round_trips_with_the_right_passphrase(key_files: KeyFiles) -> None:

@@ -88,7 +88,7 @@ def test_a_new_language_speaks_in_its_own_words(client: FlaskClient, lang: str) 
 
 @pytest.mark.parametrize("lang", NEW)
 def test_validation_errors_speak_the_language_of_the_page(client: FlaskClient, lang: str) -> None:
-    from .conftest import csrf_token_in
+    from .support.visitor import csrf_token_in
 
     token = csrf_token_in(client.get(f"/{lang}/").get_data(as_text=True))
     html = client.post(f"/{lang}/tip", data={"csrf_token": token}).get_data(as_text=True)
@@ -113,7 +113,7 @@ def test_every_export_says_which_language_the_tip_came_from() -> None:
     from tipsite.hotline.conversation import Conversation
     from tipsite.hotline.reader import Tip
 
-    from .test_hotline_support import tip_fields
+    from .support.tips import tip_fields
 
     tip = Conversation(Tip(id="1" * 32, received_at="2026-12-01T06:00:00Z", lang="uk",
                            fields=tip_fields(indicators=["A1"]), status="new"))
@@ -125,7 +125,8 @@ def test_every_export_says_which_language_the_tip_came_from() -> None:
 
 def test_an_error_in_the_signs_renders_every_group_open(client: FlaskClient) -> None:
     """A crafted sign id: the error summary links to the first sign, which must be shown."""
-    from .conftest import a_tip, csrf_token_in
+    from .support.tips import a_tip
+    from .support.visitor import csrf_token_in
 
     token = csrf_token_in(client.get("/da/").get_data(as_text=True))
     html = client.post("/da/tip", data={**a_tip(indicators=["ZZ"]), "csrf_token": token}

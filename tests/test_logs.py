@@ -18,7 +18,9 @@ import pytest
 
 from tipsite.site.gunicornlog import REDACTED, AddressScrubber, escape_controls, scrub
 
-from .conftest import LiveServer, Visitor, a_tip, envelopes_in, start_gunicorn, stop_gunicorn
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip, envelopes_in
+from .support.visitor import Visitor
 
 FORWARDED_FOR = "203.0.113.77"
 USER_AGENT = "Mozilla/5.0 (SporingsTest; Zebraflet/4711)"
@@ -81,6 +83,7 @@ def logged_server(
     stop_gunicorn(server)
 
 
+@pytest.mark.live
 def test_logs_hold_no_address_agent_referer_or_tip(logged_server: LiveServer,
                                                    tmp_path: Path) -> None:
     url = logged_server.url
@@ -108,6 +111,7 @@ def test_logs_hold_no_address_agent_referer_or_tip(logged_server: LiveServer,
         assert trace not in written, trace
 
 
+@pytest.mark.live
 def test_app_log_goes_through_the_scrubbed_log(live_server_with_proxy: LiveServer,
                                                key_files_path: Path) -> None:
     """A failure the app logs while a tip is in hand: logged, without the tipster."""
@@ -191,6 +195,7 @@ def raw_get(url: str, path: str, extra: str = "") -> tuple[str, bytes]:
     return head.split(b" ", 2)[1].decode(), head + b"\r\n\r\n" + body
 
 
+@pytest.mark.live
 def test_no_request_gets_a_500_forges_a_log_line_or_logs_request_data(
     onion_server: LiveServer, tmp_path: Path
 ) -> None:

@@ -22,8 +22,13 @@ import pytest
 
 from tipsite.site.config import ROOT
 
-from .conftest import LiveServer, Visitor, a_tip, csrf_token_in, start_gunicorn, stop_gunicorn
 from .support.hotline_terminal import at_terminal
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip
+from .support.visitor import Visitor, csrf_token_in
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 GUIDE = ROOT / "docs" / "hotline.md"
 EXAMPLE_SITE = "https://tips.example.dk"  # the guide's site; the test's gunicorn stands in

@@ -7,10 +7,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
-from .conftest import VENV_BIN, KeyFiles, free_port
-from .test_hotline_support import deliver, staff_env
+from .support.hotline import staff_env
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, free_port
+from .support.tips import deliver
 
 
 def test_favicon_answers_no_content_instead_of_a_redirect(client: FlaskClient) -> None:
@@ -36,6 +39,7 @@ def test_export_to_a_shell_redirect_warns_and_names_out(tmp_path: Path, key_file
     assert piped.returncode == 0 and b"warning" not in piped.stderr  # a pipe is fine
 
 
+@pytest.mark.live
 def test_the_dev_servers_hotline_command_runs_as_printed(tmp_path: Path) -> None:
     """`make run` prints a command to read tips; pasted into a plain shell (no venv on
     PATH), it works (it used to fail with 'hotline: command not found')."""
@@ -48,7 +52,7 @@ def test_the_dev_servers_hotline_command_runs_as_printed(tmp_path: Path) -> None
                                    env={**os.environ, **env}, stdout=out,
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while "HOTLINE_PASSPHRASE=" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:

@@ -13,14 +13,11 @@ import pytest
 
 from tipsite.core import keys
 
-from .conftest import (
-    STAFF_TOKEN,
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-)
-from .test_hotline_support import HOTLINE, deliver, hotline, staff_worker_env
+from .support.hotline import HOTLINE, hotline, staff_worker_env
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import a_tip, deliver
+from .support.visitor import Visitor
 
 TOKEN = STAFF_TOKEN
 FORM_TEXT = "Kvinderne på Østergade sover i klinikken 😟 "
@@ -45,6 +42,7 @@ def pull_args(server: LiveServer, tmp_path: Path) -> list[str]:
     return ["pull", server.url, "--token-file", str(tmp_path / "staff.token")]
 
 
+@pytest.mark.live
 def test_pull_moves_every_tip_into_the_store_and_empties_the_server(
     tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str], key_files: KeyFiles,
     env: dict[str, str],
@@ -73,6 +71,7 @@ def test_pull_moves_every_tip_into_the_store_and_empties_the_server(
         assert secret not in log
 
 
+@pytest.mark.live
 def test_a_wrong_token_gets_401_and_changes_nothing(
     tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str], key_files: KeyFiles,
     env: dict[str, str],
@@ -93,6 +92,7 @@ def test_without_a_token_pull_says_where_it_comes_from(env: dict[str, str]) -> N
                              "hint: give --token-file FILE or set HOTLINE_TOKEN\n")
 
 
+@pytest.mark.live
 def test_keep_leaves_the_envelopes_on_the_server(
     tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str], key_files: KeyFiles,
     env: dict[str, str],
@@ -106,6 +106,7 @@ def test_keep_leaves_the_envelopes_on_the_server(
     assert waiting(site_env) == [] and stored(tmp_path) == sorted(names)
 
 
+@pytest.mark.live
 def test_a_pull_killed_midway_and_rerun_has_every_tip_exactly_once(
     tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str], key_files: KeyFiles,
     env: dict[str, str],
@@ -131,6 +132,7 @@ def test_a_pull_killed_midway_and_rerun_has_every_tip_exactly_once(
     assert sorted(line.split()[0] for line in listed) == [n[:8] for n in names]
 
 
+@pytest.mark.live
 def test_a_swapped_server_key_makes_pull_refuse(
     tmp_path: Path, staff_server: LiveServer, site_env: dict[str, str], key_files: KeyFiles,
     env: dict[str, str],

@@ -19,7 +19,7 @@ from tipsite.site.app import create_app
 from tipsite.site.config import load_config
 from tipsite.site.replies import ReplyBox
 
-from .conftest import STAFF_TOKEN, LiveServer
+from .support.servers import STAFF_TOKEN, LiveServer
 
 TOKEN = STAFF_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -123,6 +123,7 @@ def test_the_reply_route_logs_nothing_identifying(
         assert secret not in caplog.text
 
 
+@pytest.mark.live
 def test_over_real_http_a_retried_upload_stores_one_reply_and_a_wrong_token_none(
     staff_server: LiveServer, site_env: dict[str, str], tipster: receipt.Receipt,
     sealed: bytes,

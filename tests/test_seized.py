@@ -26,15 +26,13 @@ import pytest
 from tipsite.core import envelope, payload, receipt
 from tipsite.core.inbox import list_quietly, read_quietly, start_of_day
 
-from .conftest import (
-    KeyFiles,
-    LiveServer,
-    Visitor,
-    a_tip,
-    csrf_token_in,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from .support.keyfiles import KeyFiles
+from .support.servers import LiveServer, start_gunicorn, stop_gunicorn
+from .support.tips import a_tip
+from .support.visitor import Visitor, csrf_token_in
+
+# Every test here starts a real server.
+pytestmark = pytest.mark.live
 
 TOKEN = "staff-token-for-the-seizure-test-93b1"
 CODE = re.compile(r"\b(\d{4}(?: \d{4}){4})\b")  # 20 digits in groups of four

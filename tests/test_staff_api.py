@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 from tipsite.site.app import create_app
 from tipsite.site.config import load_config
 
-from .conftest import STAFF_TOKEN, KeyFiles, LiveServer, Visitor
-from .test_hotline_support import deliver
+from .support.keyfiles import KeyFiles
+from .support.servers import STAFF_TOKEN, LiveServer
+from .support.tips import deliver
+from .support.visitor import Visitor
 
 TOKEN = "staff-token-for-tests-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -150,6 +152,7 @@ def test_the_api_logs_no_names_tokens_or_addresses(
         assert secret not in logged
 
 
+@pytest.mark.live
 def test_on_gunicorn_failures_from_an_address_never_lock_out_the_right_token(
     staff_server: LiveServer,
 ) -> None:

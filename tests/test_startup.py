@@ -11,7 +11,8 @@ from tipsite.core.errors import ConfigError
 from tipsite.site.app import create_app
 from tipsite.site.config import load_config
 
-from .conftest import VENV_BIN, KeyFiles, free_port
+from .support.keyfiles import KeyFiles
+from .support.servers import VENV_BIN, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,7 @@ def run_gunicorn_expecting_exit(env: dict[str, str], tmp_path: Path) -> tuple[in
     return process.returncode, log.read_text()
 
 
+@pytest.mark.live
 def test_a_private_key_in_place_of_the_public_key_stops_gunicorn(
     site_env: dict[str, str], key_files: KeyFiles, tmp_path: Path
 ) -> None:
@@ -37,6 +39,7 @@ def test_a_private_key_in_place_of_the_public_key_stops_gunicorn(
     assert "PRIVATE key" in output
 
 
+@pytest.mark.live
 def test_a_missing_key_names_the_command_that_makes_one(
     site_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -46,6 +49,7 @@ def test_a_missing_key_names_the_command_that_makes_one(
     assert "hotline keygen --out" in output
 
 
+@pytest.mark.live
 def test_an_inbox_that_cannot_be_written_stops_the_site(
     site_env: dict[str, str], tmp_path: Path
 ) -> None:

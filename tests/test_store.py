@@ -11,7 +11,7 @@ import pytest
 from tipsite.core.keys import KeyPair
 from tipsite.hotline.store import Store, StoreError
 
-from .test_hotline_support import seal_tip
+from .support.tips import seal_tip
 
 NAME = "0123456789abcdef0123456789abcdef"
 

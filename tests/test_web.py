@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 
 from tipsite.site.config import SiteConfig
 
-from .conftest import KeyFiles, a_tip, csrf_token_in, envelopes_in, open_all
+from .support.keyfiles import KeyFiles
+from .support.tips import a_tip, envelopes_in, open_all
+from .support.visitor import csrf_token_in
 
 
 def send(client: FlaskClient, fields: dict[str, Any], lang: str = "da") -> Any:

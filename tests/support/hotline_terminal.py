@@ -22,7 +22,8 @@ import nacl.public
 from tipsite.core import envelope, payload, receipt
 from tipsite.core.inbox import Inbox
 
-from ..test_hotline_support import HOTLINE, START, tip_fields
+from .hotline import HOTLINE
+from .tips import START, tip_fields
 
 PASSPHRASE_PROMPT = "Passphrase for key"
 CODE = "1234 5678 9012 3456 7890"

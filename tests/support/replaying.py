@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import urllib.parse
 
-from ..conftest import LiveServer, Reply, Visitor, a_tip, csrf_token_in
+from .servers import LiveServer
+from .tips import a_tip
+from .visitor import Reply, Visitor, csrf_token_in
 
 
 def replay(server: LiveServer, cookie: str, body: bytes) -> Reply:
