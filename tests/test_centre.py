@@ -18,9 +18,9 @@ from tipsite.site import audit, errorpages
 from tipsite.site.cli import main as tipsite
 from tipsite.site.config import LANGUAGES, SiteConfig, load_config
 
+from .support.errorpages import read_error_page
 from .support.tips import a_tip, envelopes_in
 from .support.visitor import csrf_token_in
-from .support.errorpages import read_error_page
 
 NORWAY = {
     "TIPSITE_CENTRE_NAME": "ROSA-prosjektet",

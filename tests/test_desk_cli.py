@@ -93,6 +93,7 @@ def test_the_desk_refuses_the_network_without_tls_and_a_desk_nobody_can_use(
     assert bad.returncode == 1 and "HOST:PORT" in bad.stderr
 
 
+@pytest.mark.live  # it runs hotline desk as a process (which refuses before serving)
 def test_the_desk_without_its_web_parts_says_how_to_install_them(
         env: dict[str, str], tmp_path: Path) -> None:
     poisoned = tmp_path / "poisoned"

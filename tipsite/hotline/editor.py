@@ -151,14 +151,18 @@ def edit(template: str) -> str | None:
 
 def _run(command: list[str], path: Path) -> None:
     """Run the editor on ``path`` and wait; stop it too if this process is stopped."""
+    # As git does: while the editor owns the terminal, Ctrl-C is the editor's to handle.
+    # Ignored here before the editor starts (a Ctrl-C right after it starts must not
+    # stop hotline and leave the editor holding the terminal); the editor itself gets
+    # the default back before it runs.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        editor = subprocess.Popen([*command, str(path)])  # noqa: S603 - the user's own editor
+        editor = subprocess.Popen(  # noqa: S603 - the user's own editor
+            [*command, str(path)], preexec_fn=_default_ctrl_c)
     except OSError as exc:
+        signal.signal(signal.SIGINT, previous)
         raise EditorError(f"cannot start the editor {command[0]}: {exc.strerror}",
                           "set EDITOR to an editor that is installed, e.g. EDITOR=nano") from None
-    # As git does: while the editor owns the terminal, Ctrl-C is the editor's to handle
-    # (set only now, so the editor itself does not inherit "ignore").
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         code = editor.wait()
     except Stopped:
@@ -170,6 +174,11 @@ def _run(command: list[str], path: Path) -> None:
         raise EditorError(f"the editor was stopped (signal {-code}); nothing was sent")
     if code != 0:
         raise EditorError(f"the editor exited with status {code}; nothing was sent")
+
+
+def _default_ctrl_c() -> None:
+    """In the editor's process, before it runs: Ctrl-C back to the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stop(editor: subprocess.Popen[bytes]) -> None:
