@@ -229,3 +229,13 @@ def test_inbox_never_holds_plaintext(client: FlaskClient, settings: SiteConfig) 
     for path in Path(settings.inbox).rglob("*"):
         if path.is_file():
             assert b"UNIKT" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("body", [b"0", b"null", b"[1]", b'"x"', b'{"setting": 1}'])
+@pytest.mark.parametrize("path", ["/da/tip", "/da/followup"])
+def test_a_json_body_is_refused_as_an_empty_form_never_a_500(
+        client: FlaskClient, path: str, body: bytes) -> None:
+    # Flask-WTF reads JSON bodies as form data; a scalar made it raise (test_property).
+    client.get("/da/")
+    reply = client.post(path, data=body, content_type="application/json")
+    assert 400 <= reply.status_code < 500

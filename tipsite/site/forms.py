@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
@@ -47,14 +49,28 @@ def text_field(label: Any, max_length: int, required_message: Any = None) -> Any
     return TextAreaField(label, validators=[first, too_long, plain_text])
 
 
-class TipForm(FlaskForm):  # type: ignore[misc]
+class SiteForm(FlaskForm):  # type: ignore[misc]
+    """A form of the public site: read from a posted form only, never from a JSON body.
+
+    Flask-WTF reads a JSON body as the form's data, and a JSON scalar (``0``) made it
+    raise, a 500 (found by tests/test_property.py): no browser posts JSON to these pages.
+    """
+
+    class Meta(FlaskForm.Meta):  # type: ignore[misc]
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if request.is_json:
+                return ImmutableMultiDict()  # an empty form: refused as one, with a page
+            return super().wrap_formdata(form, formdata)
+
+
+class TipForm(SiteForm):
     """What a tipster can tell the centre. Only the first three are required.
 
     Choice fields carry no ``choices``: the templates render them from
     ``tipsite.core.vocabulary`` and the ``one_of`` validators check the ids.
     """
 
-    class Meta:
+    class Meta(SiteForm.Meta):
         csrf_field_name = "csrf_token"
 
     setting = RadioField(
@@ -95,7 +111,7 @@ def receipt_code(form: FlaskForm, field: Field) -> None:
             _l("A receipt code has 20 digits, like 1234 5678 9012 3456 7890."))
 
 
-class FollowupForm(FlaskForm):  # type: ignore[misc]
+class FollowupForm(SiteForm):
     """The follow-up page: a receipt code, and optionally more to tell the centre."""
 
     code = StringField(
