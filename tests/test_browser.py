@@ -302,7 +302,10 @@ def test_front_page_weight_is_under_30_kb(page: Page, shared_server: LiveServer,
     """Every resource the front page loads, uncompressed, from this site only (no web fonts)."""
     loaded: list[tuple[str, int]] = []
     page.on("requestfinished", lambda r: loaded.append((r.url, r.sizes()["responseBodySize"])))
-    page.goto(f"{shared_server.url}/{lang}/")
+    # Wait for the stylesheet's own "finished" event: under load, networkidle could come
+    # before the listener above had seen it (the suite saw the CSS missing once).
+    with page.expect_request_finished(lambda r: r.url.endswith("/static/site.css")):
+        page.goto(f"{shared_server.url}/{lang}/")
     page.wait_for_load_state("networkidle")
     urls = [url for url, _ in loaded]
     assert f"{shared_server.url}/{lang}/" in urls

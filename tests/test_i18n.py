@@ -60,7 +60,8 @@ def test_every_string_in_the_code_is_in_the_catalogs(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
         [str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "N_", "-o", str(fresh), "--no-location", "."],
+         "-k", "_l", "-k", "N_", "-o", str(fresh), "--no-location",
+         "--ignore-dirs", ".* ._ desk", "."],  # the desk has its own catalogs (Makefile)
         cwd=ROOT, check=True,
     )
     with fresh.open("rb") as pot:
