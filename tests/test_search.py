@@ -29,3 +29,10 @@ def test_every_word_must_match_in_any_case_and_any_part() -> None:
     assert index.matches("ＡＢ") == {"a" * 32, "b" * 32}  # full-width letters are letters
     assert index.matches("kiosk") == set()
     assert index.matches("  ") == {"a" * 32, "b" * 32}
+
+
+def test_a_word_is_found_once_per_conversation_and_never_across_two() -> None:
+    index = Index({"a": "slutter med ves", "b": "tergade 12 begynder her", "c": "vestergade"})
+    assert index.matches("vestergade") == {"c"}  # "ves" + "tergade" in the next text: no
+    assert index.matches("e") == {"a", "b", "c"}
+    assert Index({}).matches("x") == set() and Index({}).matches("") == set()

@@ -139,9 +139,11 @@ def inbox() -> str:
     status = request.args.get("status", "")
     setting = request.args.get("setting", "")
     found = opened.index.matches(query) if query.strip() else None
-    matching = [c for c in opened.conversations if (found is None or c.id in found)
-                and (not status or c.status == status)
-                and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
+    matching = opened.conversations
+    if found is not None or status or setting:  # no filter: no pass over every conversation
+        matching = [c for c in matching if (found is None or c.id in found)
+                    and (not status or c.status == status)
+                    and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
     page = max(1, request.args.get("page", 1, type=int) or 1)
     shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
