@@ -510,3 +510,17 @@ def test_a_change_reparses_the_store_without_decrypting_it_again(
     client.post(f"/c/{tip}/note", data={"note": "Ringet op.", "csrf_token": token})
     again = client.get(f"/c/{tip}").get_data(as_text=True)
     assert "Markeret tekst" in again and "Ringet op." in again
+
+
+def test_the_inbox_filters_by_who_has_the_conversation(
+        client: FlaskClient, log_in: LogIn, store_path: Path, centre: keys.KeyPair) -> None:
+    from tipsite.hotline.assignments import assign
+
+    store = Store(store_path)
+    jonas_has, nobody_has = add_tip(store, centre), add_tip(store, centre)
+    assign(store_path, jonas_has, "jonas", "mette")
+    log_in()
+    page = client.get("/?assignee=jonas").get_data(as_text=True)
+    assert f"/c/{jonas_has}" in page and f"/c/{nobody_has}" not in page
+    everyone = client.get("/").get_data(as_text=True)
+    assert f"/c/{jonas_has}" in everyone and f"/c/{nobody_has}" in everyone

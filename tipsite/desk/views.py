@@ -138,18 +138,22 @@ def inbox() -> str:
     query = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     setting = request.args.get("setting", "")
+    assignee = request.args.get("assignee", "")
+    assigned = assignments(running().config.store)
     found = opened.index.matches(query) if query.strip() else None
     matching = opened.conversations
-    if found is not None or status or setting:  # no filter: no pass over every conversation
+    if found is not None or status or setting or assignee:  # else no pass over them all
         matching = [c for c in matching if (found is None or c.id in found)
                     and (not status or c.status == status)
-                    and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)]
+                    and (not setting or getattr(c.root, "fields", {}).get("setting") == setting)
+                    and (not assignee or assigned.get(c.id, "") == assignee)]
     page = max(1, request.args.get("page", 1, type=int) or 1)
     shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     return render_template("inbox.html", conversations=shown, total=len(opened.conversations),
                            matching=len(matching), page=page,
                            pages=max(1, -(-len(matching) // PAGE_SIZE)),
-                           assigned=assignments(running().config.store),
+                           assigned=assigned, assignee=assignee,
+                           people=[a.name for a in running().accounts.list()],
                            unreadable=opened.unreadable, query=query, status=status,
                            setting=setting, statuses=STATUSES, settings=SETTINGS,
                            pull_form=ButtonForm(), last_pull=running().puller.last,
