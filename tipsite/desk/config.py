@@ -7,11 +7,11 @@ TLS, or one nobody can log in to.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from tipsite.core.errors import ConfigError
+from tipsite.hotline.pull import is_loopback
 
 DEFAULT_BIND = "127.0.0.1:5100"
 DEFAULT_IDLE_MINUTES = 15
@@ -43,16 +43,6 @@ class DeskConfig:
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
-
-
-def is_loopback(host: str) -> bool:
-    """True if ``host`` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
