@@ -75,14 +75,9 @@ def open_conversations(store: Store, pairs: Sequence[KeyPair],
         known = {**known, **dict(zip(new, unseal_all(new, store.read_many,
                                                      lambda sealed: list(pairs)), strict=True))}
     known = {name: known[name] for name in names}  # purged envelopes are forgotten
-    items: list[reader.Opened] = []
-    unreadable: list[reader.Unreadable] = []
     plaintexts = [known[name] for name in names]
-    for item in reader.read_tips(names, plaintexts, pairs, store.states(), TipState()):
-        if isinstance(item, reader.Unreadable):
-            unreadable.append(item)
-        else:
-            items.append(item)
+    items, unreadable = reader.read_tips_parted(names, plaintexts, pairs, store.states(),
+                                                TipState())
     replies = [reader.open_reply(r, pairs) for r in store.replies()]
     conversations = gather(items, replies)
     conversations.reverse()

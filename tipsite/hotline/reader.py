@@ -251,6 +251,21 @@ def read_tips(
     ]
 
 
+def read_tips_parted(
+    names: Sequence[str], plaintexts: Sequence[bytes | Unreadable], key_pairs: Sequence[KeyPair],
+    states: Mapping[str, TipState], untouched: TipState | None,
+) -> tuple[list[Opened], list[Unreadable]]:
+    """:func:`read_tips`, the opened ones and the unreadable ones apart, each in order."""
+    opened: list[Opened] = []
+    unreadable: list[Unreadable] = []
+    for item in read_tips(names, plaintexts, key_pairs, states, untouched):
+        if isinstance(item, Unreadable):
+            unreadable.append(item)
+        else:
+            opened.append(item)
+    return opened, unreadable
+
+
 def read_tip(
     name: str, plaintext: bytes, key_pairs: Sequence[KeyPair], state: TipState | None = None
 ) -> Opened | Unreadable:

@@ -91,14 +91,8 @@ class Source:
                    ) -> tuple[list[reader.Opened], list[reader.Unreadable]]:
         # In the store a tip nobody has touched yet is new; an inbox copy has no status.
         untouched = TipState() if self.inbox is None else None  # one for all: only read
-        opened, unreadable = [], []
-        for item in reader.read_tips(names, plaintexts, self.unlocker.pairs, self.states(),
-                                     untouched):
-            if isinstance(item, reader.Unreadable):
-                unreadable.append(item)
-            else:
-                opened.append(item)
-        return opened, unreadable
+        return reader.read_tips_parted(names, plaintexts, self.unlocker.pairs, self.states(),
+                                       untouched)
 
     def conversations(self) -> tuple[list[Conversation], list[reader.Unreadable]]:
         """Every tip with its follow-ups and the staff's replies, opened in memory."""
